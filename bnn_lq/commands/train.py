@@ -1,0 +1,104 @@
+"""``bnn-lq train``: train a zoo architecture on a data set (``bnn_lq.train.fit``), or
+evaluate a finished run (``--evaluate RUN_DIR``, ``bnn_lq.train.evaluate``).
+
+Example:
+    bnn-lq train --model bnn_cnn_small --dataset fashion_mnist --optimizer adam --epochs 10 \\
+        --batch-size 64 --lr 2e-3 --out runs/cnn
+    bnn-lq train --evaluate runs/cnn --dataset fashion_mnist --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+__all__ = ["add_arguments", "run"]
+
+log = logging.getLogger("bnn_lq.commands.train")
+
+
+def _options(text: str) -> dict:
+    """``key=value,key=value`` with values parsed as JSON (``filters=[16,32]``) or kept as text."""
+    out = {}
+    if not text:
+        return out
+    for part in _split_top_level(text):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"--model-options: expected key=value, got {part!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch in "[{("
+        depth -= ch in "]})"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return parts + [cur] if cur else parts
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from bnn_lq.train import LOSSES, OPTIMIZERS
+
+    parser.add_argument("--model", "-a", default="bnn_cnn_small", help="zoo architecture (bnn-lq zoo list)")
+    parser.add_argument("--model-options", type=_options, default={},
+                        help="builder options, e.g. 'filters=[32,64,128],dense_units=128'")
+    parser.add_argument("--dataset", default="fashion_mnist",
+                        help="data set name, npz:PATH, idx:DIR or folder:DIR")
+    parser.add_argument("--optimizer", default="bop", choices=OPTIMIZERS)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", "-b", type=int, default=128)
+    parser.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
+                        help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--loss", default="crossentropy", choices=LOSSES)
+    parser.add_argument("--schedule", default="cosine", choices=["cosine", "step", "none"])
+    parser.add_argument("--out", "-o", default=None, help="run directory (default runs/<model>_<dataset>)")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                        help="continue from the last checkpoint in --out (default on)")
+    parser.add_argument("--force", action="store_true", help="with --no-resume: replace an existing run")
+    parser.add_argument("--evaluate", "-e", metavar="RUN_DIR", default=None,
+                        help="evaluate a trained run (or model.keras) on --dataset instead of training")
+    parser.add_argument("--limit", type=int, default=None, help="use at most N examples per split")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--augment", action="store_true", help="random crop + horizontal flip")
+    parser.add_argument("--strategy", default=None, choices=["mirrored", "multi_worker"],
+                        help="tf.distribute strategy (multi_worker reads TF_CONFIG)")
+    parser.add_argument("--json", action="store_true", help="machine-readable result on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bnn_lq import train
+
+    if args.evaluate:
+        result = train.evaluate(args.evaluate, args.dataset, limit=args.limit, seed=args.seed)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{args.evaluate}: accuracy {result['accuracy']:.4f} "
+                  f"({result['correct']}/{result['examples']}) on {args.dataset} test")
+        return 0
+    out = args.out or f"runs/{args.model}_{args.dataset.replace(':', '_').replace('/', '_')}"
+    result = train.fit(args.model, args.dataset, optimizer=args.optimizer, epochs=args.epochs,
+                       batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                       schedule=None if args.schedule == "none" else args.schedule, out_dir=out,
+                       resume=args.resume, overwrite=args.force, strategy=args.strategy,
+                       augment=args.augment, seed=args.seed, limit=args.limit,
+                       model_options=args.model_options)
+    if args.json:
+        print(json.dumps({"out_dir": str(result.out_dir), "test_accuracy": result.test_accuracy,
+                          "epochs": len(result.history), "resumed_from": result.resumed_from,
+                          "history": result.history}))
+    else:
+        acc = "n/a" if result.test_accuracy is None else f"{result.test_accuracy:.4f}"
+        print(f"{result.out_dir}: {len(result.history)} epochs, test accuracy {acc}")
+    return 0

@@ -1,0 +1,9 @@
+/* Dispatch of add_s8: the one place that chooses a variant. Today only the reference
+ * exists; an optimized variant adds `if (bnn_add_s8_opt_supports(p)) return bnn_add_s8_opt(...);`
+ * under `#if BNN_KERNELS != BNN_KERNELS_REF` here (STYLE §6). */
+#include "bnn/bnn_kernels.h"
+
+bnn_status_t bnn_add_s8(const bnn_add_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
+{
+    return bnn_add_s8_ref(p, a, b, out);
+}

@@ -1,0 +1,9 @@
+/* Dispatch of avg_pool2d_s8: the one place that chooses a variant. Today only the reference
+ * exists; an optimized variant adds `if (bnn_avg_pool2d_s8_opt_supports(p)) return bnn_avg_pool2d_s8_opt(...);`
+ * under `#if BNN_KERNELS != BNN_KERNELS_REF` here (STYLE §6). */
+#include "bnn/bnn_kernels.h"
+
+bnn_status_t bnn_avg_pool2d_s8(const bnn_pool2d_s8_params_t *p, const int8_t *in, int8_t *out)
+{
+    return bnn_avg_pool2d_s8_ref(p, in, out);
+}

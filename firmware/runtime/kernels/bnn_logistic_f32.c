@@ -1,0 +1,9 @@
+/* Dispatch of logistic_f32: the one place that chooses a variant. Today only the reference
+ * exists; an optimized variant adds `if (bnn_logistic_f32_opt_supports(p)) return bnn_logistic_f32_opt(...);`
+ * under `#if BNN_KERNELS != BNN_KERNELS_REF` here (STYLE §6). */
+#include "bnn/bnn_kernels.h"
+
+bnn_status_t bnn_logistic_f32(const bnn_clamp_f32_params_t *p, const float *in, float *out)
+{
+    return bnn_logistic_f32_ref(p, in, out);
+}

@@ -1,0 +1,9 @@
+/* Dispatch of quantize_bool: the one place that chooses a variant. Today only the reference
+ * exists; an optimized variant adds `if (bnn_quantize_bool_opt_supports(p)) return bnn_quantize_bool_opt(...);`
+ * under `#if BNN_KERNELS != BNN_KERNELS_REF` here (STYLE §6). */
+#include "bnn/bnn_kernels.h"
+
+bnn_status_t bnn_quantize_bool(const bnn_quantize_params_t *p, const uint8_t *in, uint32_t *out)
+{
+    return bnn_quantize_bool_ref(p, in, out);
+}

@@ -1,0 +1,75 @@
+/**
+ * @file bnn_internal.h
+ * @brief Helpers shared by the kernels of this runtime (not part of the public API).
+ *
+ * Everything here is static inline so each kernel file stays self-contained and an
+ * optimized variant can reuse exactly the same output transform as the reference.
+ */
+#ifndef BNN_INTERNAL_H
+#define BNN_INTERNAL_H
+
+#include "bnn/bnn_kernels.h"
+
+/** popcount of a 32-bit word (portable; the compiler recognizes the idiom where it can). */
+static inline int32_t bnn_popcount32(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+    return (int32_t)((x * 0x01010101u) >> 24);
+}
+
+static inline int32_t bnn_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t bnn_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t bnn_clamp_i32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/** float clamp written with comparisons only (fminf/fmaxf differ on NaN and -0). */
+static inline float bnn_clamp_f(float x, float lo, float hi)
+{
+    float y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+}
+
+/** Round half away from zero to int32, then saturate to int8 (|y| < 2^31 assumed, §9.7). */
+static inline int8_t bnn_round_sat_s8(float y)
+{
+    /* Half away from zero without libm: truncate y +- 0.5 computed in double, where the
+     * addition is exact for |y| < 2^31 (float has 24 significant bits, double 53). */
+    const double d = (double)y;
+    const int32_t r = (int32_t)(d >= 0.0 ? d + 0.5 : d - 0.5);
+    return (int8_t)bnn_clamp_i32(r, -128, 127);
+}
+
+/** Checks a window's fields; returns BNN_OK or BNN_ERR_ARG after logging the field. */
+bnn_status_t bnn_check_window(const bnn_window_t *w, const char *op);
+
+/** Element offset of index (i0..i3) through 4 strides. */
+static inline int32_t bnn_bc_offset(const int32_t *stride, int32_t i0, int32_t i1, int32_t i2,
+                                    int32_t i3)
+{
+    return i0 * stride[0] + i1 * stride[1] + i2 * stride[2] + i3 * stride[3];
+}
+
+/** Checks a broadcast description; returns BNN_OK or BNN_ERR_ARG. */
+bnn_status_t bnn_check_broadcast(const bnn_broadcast_t *bc, const char *op);
+
+/**
+ * LceBconv2d output transform for float and int8 (spec §6.5), shared by every variant:
+ *   x2 = clamp(x2, cmin, cmax); y = (float)x2 * mul; y = y + bias.
+ * The multiply and the add are separate statements on a named float, so with
+ * -ffp-contract=off they round separately (no FMA), as LCE's x86 build does.
+ */
+static inline float bnn_bconv_transform(int32_t x2, int32_t cmin, int32_t cmax, float mul,
+                                        float bias)
+{
+    float y;
+    x2 = bnn_clamp_i32(x2, cmin, cmax);
+    y = (float)x2 * mul;
+    y = y + bias;
+    return y;
+}
+
+#endif /* BNN_INTERNAL_H */

@@ -1,0 +1,18 @@
+/**
+ * @file board.h
+ * @brief mps3-an547: board facts for firmware/targets/cortex-m/bnn_port.c.
+ */
+#ifndef BNN_BOARD_H
+#define BNN_BOARD_H
+
+#define BNN_BOARD_NAME "mps3-an547"
+/* Instructions per SysTick tick under QEMU -icount shift=0 (= 1e9 / SysTick Hz).
+ * Measured with tests/firmware_targets/calib (QEMU 7.2, -icount shift=0): 60,000,000 loop
+ * instructions took 1,920,000 ticks -> 31.25 (SysTick at 32 MHz). */
+#define BNN_BOARD_INSNS_PER_TICK_NUM 125u
+#define BNN_BOARD_INSNS_PER_TICK_DEN 4u
+/* 1 when the core has a DWT cycle counter (used on real hardware only). */
+#define BNN_BOARD_HAS_DWT 1
+/* UART driver for BNN_PORT_IO_UART=1 builds (real hardware): none (semihosting only) */
+
+#endif /* BNN_BOARD_H */
