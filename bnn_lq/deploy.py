@@ -430,34 +430,23 @@ def _emit_model(tflite_path: Path, *, name: str,
                 testset: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
                 ) -> tuple[dict[str, str], list[tuple[str, int]]]:
     """bnn_lq.convert.codegen.emit through a small adapter: returns the generated
-    files (path -> text) and, when the planner can tell, the biggest tensors."""
+    files (path -> text) and the biggest arena tensors (for the fit check's message)."""
     try:
         from bnn_lq.convert import codegen
+        from bnn_lq.convert import plan as plan_mod
+        from bnn_lq.convert import read
     except ImportError as exc:
         raise DeployError(
             f"{tflite_path}: cannot generate C: bnn_lq.convert.codegen is not available "
             f"({exc}). Pass a directory with model.c/model.h instead.") from exc
-    kwargs: dict[str, Any] = {"name": name}
+    graph = read(tflite_path)
+    the_plan = plan_mod.plan(graph, steps=codegen.lower(graph))
+    kwargs: dict[str, Any] = {"name": name, "plan": the_plan}
     if testset is not None:
         kwargs["testset"] = testset
-    try:
-        files = codegen.emit(str(tflite_path), **kwargs)
-    except TypeError as exc:
-        if "testset" not in str(exc) or testset is None:
-            raise
-        # A codegen without test-set support: build() writes testset.c/h itself.
-        _log.info("codegen.emit takes no testset; embedding it with write_testset")
-        files = codegen.emit(str(tflite_path), name=name)
-    files = {str(k): v for k, v in files.items()}
-    biggest: list[tuple[str, int]] = []
-    try:
-        from bnn_lq.convert import plan as _plan
-        from bnn_lq.convert import read
-
-        biggest = list(_plan.plan(read(tflite_path)).biggest_tensors)
-    except Exception as exc:  # noqa: BLE001 - only decorates an error message
-        _log.debug("no tensor sizes for the fit check: %s", exc)
-    return files, biggest
+    files = codegen.emit(graph, **kwargs)
+    _log.info("plan: %s", the_plan.summary().replace("\n", "; "))
+    return {str(k): v for k, v in files.items()}, list(the_plan.biggest_tensors)
 
 
 # ------------------------------------------------------------------------ build

@@ -98,6 +98,9 @@ def test_unknown_board_and_bad_model(tmp_path):
 def test_tflite_without_codegen_says_what_to_do(tmp_path, monkeypatch):
     model = tmp_path / "m.tflite"
     model.write_bytes(b"\0" * 16)
+    import bnn_lq.convert
+
+    monkeypatch.delattr(bnn_lq.convert, "codegen", raising=False)
     monkeypatch.setitem(sys.modules, "bnn_lq.convert.codegen", None)
     with pytest.raises(DeployError, match="codegen is not available.*model.c/model.h"):
         deploy.build(model, board="host", out_dir=tmp_path / "o")

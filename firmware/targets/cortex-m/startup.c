@@ -7,6 +7,7 @@
  *      a hard-float build may use VFP registers anywhere, even in the copy loops.
  *      This step is a naked assembly stub so the compiler cannot schedule a float
  *      instruction ahead of it.
+ *      On v8-M mainline, MSPLIM is set to the bottom of the stack reserve.
  *   2. Paint the stack reserve with a pattern (stack high-water measurement).
  *   3. Copy .data from flash, zero .bss.
  *   4. main(); its return value becomes the exit code.
@@ -42,6 +43,12 @@ __attribute__((naked, noreturn)) void Reset_Handler(void)
         "str r1, [r0]\n"
         "dsb\n"
         "isb\n"
+#endif
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+        /* v8-M mainline (M33, M55): a stack overflow past the reserve faults at once
+         * instead of corrupting .bss. */
+        "ldr r0, =__stack_limit__\n"
+        "msr msplim, r0\n"
 #endif
         "b bnn_reset_c\n");
 }
