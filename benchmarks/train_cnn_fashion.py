@@ -24,7 +24,7 @@ import bnn_lq  # noqa: E402,F401  (Keras 2 switch before TensorFlow)
 from bnn_lq import train  # noqa: E402
 
 #: The recipe: the best one found for <= 10 epochs (see PROVENANCE.md of the pretrained model).
-RECIPE = dict(optimizer="adam", learning_rate=2e-3, schedule="cosine", loss="crossentropy",
+RECIPE = dict(optimizer="adam", learning_rate=3e-3, schedule="cosine", loss="crossentropy",
               batch_size=64, epochs=10, augment=False, seed=0)
 
 

@@ -146,7 +146,8 @@ class BinarizeConfig:
             if isinstance(value, dict) and not set(value) <= set(_QUANTIZER_FIELDS):
                 value = cls.from_dict(value)
             overrides[key] = value
-        ignore = list(data.pop("ignore", None) or [])
+        ignore = data.pop("ignore", None)
+        ignore = [] if ignore is None else ignore
         return cls(**data, overrides=overrides, ignore=ignore)
 
 
@@ -362,9 +363,9 @@ def binarize(model: tf.keras.Model, config: BinarizeConfig | dict | None = None)
             kernel_q, kernel_c = _RECONFIGURABLE[type(layer)]
         else:
             raise TypeError(
-                f"layer '{name}' ({kind}): binarize() cannot convert this layer type (it "
-                "converts Dense, Conv2D and DepthwiseConv2D, which LCE can run); add it to "
-                f"ignore=[{name!r}] or override it with None to keep it real.")
+                f"layer '{name}' ({kind}): binarize() cannot convert this layer type; add it "
+                f"to ignore=[{name!r}] or override it with None to keep it real (binarize() "
+                "converts Dense, Conv2D and DepthwiseConv2D, the layers LCE can run).")
         plan[name] = (new_class, _layer_config(layer, fields, kernel_q, kernel_c))
 
     for pattern in [*config.ignore, *config.overrides]:

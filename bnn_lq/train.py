@@ -421,7 +421,7 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
     input_shape = tuple(int(d) for d in x_tr.shape[1:])
 
     tf.keras.utils.set_random_seed(seed)
-    steps_per_epoch = math.ceil(len(x_tr) / batch_size)
+    steps_per_epoch = max(1, len(x_tr) // batch_size)
     scope = dist.scope() if dist is not None else _nullcontext()
     with scope:
         net = _build_model(model, model_options, input_shape, ncls)
@@ -481,8 +481,11 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
     for epoch in range(start, epochs):
         t0 = time.time()
         lr_now = _current_lr(opt)
+        # Full batches only: a small last batch would pull the batch-norm moving statistics,
+        # which binarized activations are very sensitive to (one bad batch cost 17 points
+        # of test accuracy on Fashion-MNIST, see benchmarks/train_cnn_fashion.py).
         ds = _dataset(x_tr, y_tr, batch_size=batch_size, shuffle=True, augment=augment,
-                      seed=seed * 100003 + epoch, dist=dist)
+                      seed=seed * 100003 + epoch, dist=dist, drop_remainder=len(x_tr) >= batch_size)
         h = train_net.fit(ds, initial_epoch=epoch, epochs=epoch + 1, verbose=verbose,
                           validation_data=x_te_ds, callbacks=[nan_guard])
         logs = {k: float(v[-1]) for k, v in h.history.items() if v}
@@ -518,9 +521,10 @@ class _nullcontext:
         return False
 
 
-def _dataset(x, y, *, batch_size, shuffle, augment, seed, dist):
+def _dataset(x, y, *, batch_size, shuffle, augment, seed, dist, drop_remainder=False):
     tf = _tf()
-    ds = _data.as_dataset(x, y, batch_size=batch_size, shuffle=shuffle, augment=augment, seed=seed)
+    ds = _data.as_dataset(x, y, batch_size=batch_size, shuffle=shuffle, augment=augment, seed=seed,
+                          drop_remainder=drop_remainder)
     if dist is not None:
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

@@ -26,7 +26,8 @@ from bnn_lq.convert.inspect import Inspection, format_inspection, inspect
 
 _LCE_NAMES = (
     "to_tflite", "stock_tflite", "float_tflite", "int8_tflite", "to_float_model",
-    "ideal_bytes", "bitpack_dense_layers", "fusion_warnings",
+    "ideal_bytes", "bitpack_dense_layers", "fusion_warnings", "load_keras_model",
+    "is_binary_layer", "DenseAsConv1x1",
 )
 
 __all__ = [

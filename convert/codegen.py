@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import os
 import pathlib
@@ -1190,6 +1189,8 @@ def emit(model: Graph | bytes | str | os.PathLike, *, name: str = "model", tests
         from bnn_lq.convert.flatbuffer import read
 
         graph = read(model)
+        if plan is not None and plan.graph.sha256 == graph.sha256:
+            graph = plan.graph
     if any(c in name for c in '"\\\n') or not name:
         raise ValueError(f"name={name!r}: expected a non-empty name without quotes, "
                          f"backslashes or newlines")

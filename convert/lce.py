@@ -67,6 +67,8 @@ __all__ = [
     "fusion_warnings",
     "ideal_bytes",
     "int8_tflite",
+    "is_binary_layer",
+    "load_keras_model",
     "stock_tflite",
     "to_float_model",
     "to_tflite",
@@ -520,3 +522,24 @@ def ideal_bytes(model: tf.keras.Model, *, int8: bool = False) -> int:
             else:
                 total_bits += 8 * real_bytes * n
     return (total_bits + 7) // 8
+
+
+def load_keras_model(path) -> tf.keras.Model:
+    """Load a saved Keras model (.keras, .h5 or a SavedModel directory) with the
+    larq and bnn-lq layers known, without compiling it.
+
+    Raises:
+        ConversionError: the file is missing or not a loadable Keras model.
+    """
+    import os
+
+    import bnn_lq.layers  # noqa: F401  (registers bnn-lq layers and quantizers)
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ConversionError(f"{path}: no such Keras model file")
+    try:
+        return tf.keras.models.load_model(path, compile=False)
+    except Exception as exc:
+        raise ConversionError(f"{path}: cannot load the Keras model ({type(exc).__name__}: "
+                              f"{exc}). Save it with model.save('model.keras').") from exc

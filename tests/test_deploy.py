@@ -203,3 +203,13 @@ def test_flash_emulated_board_has_no_part(tmp_path):
         {"board": "mps2-an386", "executable": "app.elf", "io": "semihost"}))
     with pytest.raises(DeployError, match="emulated only: there is no pyocd part"):
         deploy.flash(tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_checked_in_standin_is_the_generators_output(dtype, tmp_path):
+    """tests/firmware_targets/standin/<dtype> (used in firmware/targets/README.md) is
+    exactly what make_standin.py writes."""
+    standin.write(tmp_path, dtype=dtype)
+    checked_in = Path(standin.__file__).parent / dtype
+    for f in ("model.c", "model.h", "testset.c", "testset.h"):
+        assert (checked_in / f).read_text() == (tmp_path / f).read_text(), f

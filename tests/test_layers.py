@@ -1,6 +1,7 @@
 """bnn_lq.layers: BinaryDense / BinaryConv2D interface, numerics, serialization, LCE."""
 
 import inspect
+import json
 
 import bnn_lq  # noqa: F401  (Keras 2 before TensorFlow)
 import larq as lq
@@ -15,6 +16,10 @@ PINNED = {"input_quantizer": "ste_sign", "kernel_quantizer": "ste_sign",
           "kernel_constraint": "weight_clip"}
 EXTRA = {"epsilon": 1e-3, "momentum": 0.99, "center": True, "scale": True,
          "is_binarized_activation": True}
+
+
+def _as_json(config):
+    return json.loads(json.dumps(config))
 
 
 def _sign(x):
@@ -164,10 +169,20 @@ def test_seed_000_mnist_mlp_as_written(capsys):
     assert model.layers[1].input_quantizer is None and model.layers[2].input_quantizer
     assert model.layers[1].batch_norm.epsilon == 1e-4
     assert model(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    x = np.random.default_rng(0).normal(size=(8, 28, 28)).astype(np.float32)
-    model.fit(x, np.arange(8) % 10, epochs=1, verbose=0)  # trains; kernels stay clipped
-    assert np.abs(model.layers[2].kernel.latent_variable.numpy()).max() <= 1.0
+
+
+@pytest.mark.slow
+def test_binary_dense_trains_with_clipped_latent_weights(rng):
+    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(6, 6)),
+                                 BinaryDense(16, is_binarized_activation=False),
+                                 BinaryDense(4)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.5), loss="mse")
+    before = model.layers[2].kernel.latent_variable.numpy().copy()
+    x = rng.normal(size=(16, 6, 6)).astype(np.float32)
+    model.fit(x, rng.normal(size=(16, 4)) * 10, epochs=2, verbose=0)
+    after = model.layers[2].kernel.latent_variable.numpy()
+    assert not np.array_equal(before, after)  # gradients reach the latent kernel
+    assert np.abs(after).max() <= 1.0  # weight_clip keeps it in [-1, 1]
 
 
 @pytest.mark.parametrize("make,in_shape", [
@@ -182,7 +197,8 @@ def test_keras_save_load_round_trip(tmp_path, rng, make, in_shape):
     model.save(path)
     loaded = tf.keras.models.load_model(path)
     assert type(loaded.layers[0]) is type(model.layers[0])
-    assert loaded.layers[0].get_config() == model.layers[0].get_config()
+    # JSON turns the quantizers' build_config tuples into lists; compare as JSON.
+    assert _as_json(loaded.layers[0].get_config()) == _as_json(model.layers[0].get_config())
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
     x = rng.normal(size=(2, *in_shape)).astype(np.float32)
@@ -236,3 +252,20 @@ def test_lce_fuses_binary_conv2d_and_batch_norm(lce_converted):
     want = model(x, training=False).numpy()
     # Float output transform of LCE vs. Keras BN: float32 rounding, relative to the range.
     np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max() + 1e-6)
+
+
+def test_kernel_is_a_bop_binary_variable():
+    layer = BinaryConv2D(4, 3)
+    layer.build((None, 5, 5, 2))
+    assert lq.optimizers.Bop.is_binary_variable(layer.kernel)
+    assert not lq.optimizers.Bop.is_binary_variable(layer.batch_norm.gamma)
+
+
+def test_pad_values_lce_cannot_fuse_warns(caplog):
+    with caplog.at_level("WARNING", logger="bnn_lq.layers"):
+        BinaryConv2D(4, 3, padding="same", pad_values=-1.0, name="pv")
+    assert "layer 'pv' (BinaryConv2D): pad_values=-1.0" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="bnn_lq.layers"):
+        BinaryConv2D(4, 3, padding="same", pad_values=1.0)
+    assert "pad_values" not in caplog.text

@@ -32,7 +32,7 @@ __all__ = ["bnn_cnn_small"]
           paper="BNN conv stages after Hubara et al. 2016; LCE-friendly layout (Bannink et al. 2021)")
 def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
                   filters: Sequence[int] = (32, 64, 128), dense_units: int = 128,
-                  kernel_size: int = 3, first_padding: str = "same", momentum: float = 0.9,
+                  kernel_size: int = 3, first_padding: str = "same", momentum: float = 0.99,
                   epsilon: float = 1e-4) -> tf.keras.Model:
     """Small binary CNN: 3 binary conv stages (conv, BN, max-pool) and a binary classifier.
 

@@ -27,7 +27,7 @@ __all__ = ["bnn_mlp"]
 
 @register("bnn_mlp", paper="Courbariaux et al. 2016 / Hubara et al. 2016 (arXiv:1602.02830)")
 def bnn_mlp(input_shape=(28, 28, 1), num_classes: int = 10, *, hidden: Sequence[int] = (128, 64),
-            momentum: float = 0.9, epsilon: float = 1e-4) -> tf.keras.Model:
+            momentum: float = 0.99, epsilon: float = 1e-4) -> tf.keras.Model:
     """Binary MLP (Courbariaux/Hubara 2016): ±1 weights, ±1 activations after layer 1.
 
     Layers: Flatten, then per hidden size a ``QuantDense`` (``fc<i>``, no bias, binary

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 __all__ = ["add_arguments", "run"]
 
@@ -87,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.evaluate}: accuracy {result['accuracy']:.4f} "
                   f"({result['correct']}/{result['examples']}) on {args.dataset} test")
         return 0
+    from bnn_lq import zoo
+
+    if args.model not in zoo.names():
+        print(f"bnn-lq train: error: unknown model {args.model!r}; known: {', '.join(zoo.names())}",
+              file=sys.stderr)
+        return 2
     out = args.out or f"runs/{args.model}_{args.dataset.replace(':', '_').replace('/', '_')}"
     result = train.fit(args.model, args.dataset, optimizer=args.optimizer, epochs=args.epochs,
                        batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,

@@ -7,9 +7,9 @@ int8 (per-channel weights, zero point 0; per-tensor input and output), exactly a
 ``acc = sum((q_in - z_in) * q_w) + bias`` in int32, then
 ``out = clamp(MultiplyByQuantizedMultiplier(acc, m[c], shift[c]) + z_out, act_min, act_max)``
 with ``m, shift = QuantizeMultiplier((double)s_in * (double)s_w[c] / (double)s_out)``.
-CONV_2D runs its GEMM through ruy on x86, whose multiplier rounds ties toward +infinity
-(``fixedpoint.multiply_by_quantized_multiplier_ruy``); DEPTHWISE_CONV_2D uses TFLite's own
-gemmlowp multiplier (ties away from zero).
+On LCE's x86 build both ops apply the multiplier with ties rounded toward +infinity
+(``fixedpoint.multiply_by_quantized_multiplier_ruy``: ruy's x86 kernels for CONV_2D; the
+same rounding was measured for DEPTHWISE_CONV_2D), not gemmlowp's ties-away-from-zero.
 
 Example:
     >>> import numpy as np
@@ -141,7 +141,7 @@ def depthwise_conv2d(x: np.ndarray, w_1hwc: np.ndarray, bias: np.ndarray | None,
     if is_int8:
         if bias is not None:
             acc = acc + np.asarray(bias, dtype=np.int64)
-        return _requantize(acc, quant["weight_scales"], quant, activation, use_ruy=False)
+        return _requantize(acc, quant["weight_scales"], quant, activation, use_ruy=True)
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.float32)
     return _float_activation(acc.astype(np.float32), activation)

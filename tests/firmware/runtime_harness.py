@@ -40,12 +40,15 @@ def runtime_sources() -> list[Path]:
 
 def build_runtime(out_dir: str | os.PathLike, *, extra_flags: tuple[str, ...] = ()) -> Path:
     """Compiles the runtime + the capturing test port into ``out_dir/libbnn.so``."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     out = Path(out_dir) / "libbnn.so"
     cmd = ["gcc", *CFLAGS, *extra_flags, "-shared", "-fPIC",
            "-I", str(RUNTIME_DIR / "include"),
            *map(str, runtime_sources()), str(Path(__file__).with_name("port_capture.c")),
            "-lm", "-o", str(out)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"runtime build failed: {' '.join(cmd)}\n{done.stderr}")
     return out
 
 

@@ -170,3 +170,54 @@ def test_predict_matches_lce(converted, name):
         np.testing.assert_array_equal(ours, ref)
     if ref.ndim == 2 and ref.shape[1] > 1:
         np.testing.assert_array_equal(ours.argmax(1), ref.argmax(1))
+
+
+def test_predict_without_tensorflow(converted, tmp_path):
+    """Running a converted model needs NumPy only: TensorFlow/LCE imports are blocked."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(converted("float_chain"))
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'larq_compute_engine', 'larq'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np\n"
+        "from bnn_lq.interpreter import Interpreter\n"
+        f"m = Interpreter({str(path)!r})\n"
+        "y = m.predict(np.ones((3, 11, 11, 3), np.float32))\n"
+        "assert y.shape == (3, 10), y.shape\n"
+        "assert not any(k.startswith(('tensorflow', 'larq')) for k in sys.modules)\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float", "int8"])
+def test_larq_zoo_quicknet_small(int8):
+    """larq_zoo QuickNetSmall (weights=None, 32x32x3, random BN statistics): every op and
+    the predictions agree with LCE (Bi-Real Net and BinaryDenseNet28 are in
+    benchmarks/interpreter_speed.py --zoo, too slow to convert here)."""
+    import oracle
+    from zoo_models import zoo_tflite
+
+    from bnn_lq.interpreter import Interpreter
+
+    fb = zoo_tflite("quicknet_small", int8=int8).read_bytes()
+    interp = Interpreter(fb)
+    detail = interp.input_details[0]
+    rows, _ = compare_ops(fb, _random_input(detail, np.random.default_rng(1)))
+    assert all(r[4] for r in rows), [r for r in rows if not r[4]]
+    x = _random_input(detail, np.random.default_rng(2), n=4)
+    ref = oracle.run_model(fb, x)
+    ours = interp.predict(x, batch_size=3)
+    if int8:
+        np.testing.assert_array_equal(ours, ref)
+    else:
+        assert _float_err(ours, ref) <= FLOAT_RTOL
+    np.testing.assert_array_equal(ours.argmax(1), ref.argmax(1))
