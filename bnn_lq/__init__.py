@@ -14,12 +14,12 @@ ensure_keras2()
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "binarize_", "cli", "convert", "data", "deploy", "errors", "interpreter", "layers",
+    "binarize_", "budget", "cli", "convert", "data", "deploy", "errors", "interpreter", "layers",
     "pipeline", "quantizers", "report", "train", "zoo",
 )
 
 __all__ = [
-    "Interpreter", "binarize", "BinarizeConfig", "convert", "data", "deploy", "errors",
+    "Interpreter", "binarize", "BinarizeConfig", "budget", "convert", "data", "deploy", "errors",
     "interpreter", "layers", "quantizers", "report", "train", "zoo",
 ]
 

@@ -78,9 +78,10 @@ def test_macs_agree_with_larq_summary():
 
 def test_seed_mlp_numbers():
     model = tf.keras.Sequential([
-        L.Flatten(input_shape=(28, 28)),
-        BinaryDense(128, use_bias=False, is_binarized_activation=False),
-        BinaryDense(64, use_bias=False), BinaryDense(10, use_bias=False)])
+        L.Flatten(input_shape=(28, 28), name="flatten"),
+        BinaryDense(128, use_bias=False, is_binarized_activation=False, name="binary_dense"),
+        BinaryDense(64, use_bias=False, name="binary_dense_1"),
+        BinaryDense(10, use_bias=False, name="binary_dense_2")])
     b = budget(model)
     rows = {lb.name: lb for lb in b.layers}
     # 784 -> ceil(784/32) = 25 words per output; 128 -> 4; 64 -> 2

@@ -176,7 +176,8 @@ def test_binary_dense_trains_with_clipped_latent_weights(rng):
     model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(6, 6)),
                                  BinaryDense(16, is_binarized_activation=False),
                                  BinaryDense(4)])
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.5), loss="mse")
+    # Eager: a tiny model, and tracing a tf.function would cost more than the steps.
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.5), loss="mse", run_eagerly=True)
     before = model.layers[2].kernel.latent_variable.numpy().copy()
     x = rng.normal(size=(16, 6, 6)).astype(np.float32)
     model.fit(x, rng.normal(size=(16, 4)) * 10, epochs=2, verbose=0)

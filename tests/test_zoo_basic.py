@@ -68,7 +68,9 @@ def _bytes_budget(model):
     convolution before it and Flatten is a reshape, so neither needs a buffer. Tensors
     are float32 up to the first binarized input, then bit-packed (32 channels per
     32-bit word) until the classifier's float output. Peak RAM is the largest
-    input + output pair of one op (a planner reuses everything else)."""
+    input + output pair of one op (a planner reuses everything else). An upper bound: LCE
+    actually quantizes conv1's output before the first pool (CONV_2D, LceQuantize,
+    LceBMaxPool2d), so its peak is conv1's input + output only."""
     packed_weights = 0
     tensors = [4 * int(np.prod(model.input_shape[1:]))]
     is_packed = False
@@ -204,3 +206,14 @@ def test_zoo_list_unknown_name_lists_valid_ones(capsys):
     assert main(["zoo", "list", "nope"]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "bnn_cnn_small" in err and "bnn_mlp" in err
+
+
+def test_zoo_list_budget_columns_when_budget_is_available():
+    budget = pytest.importorskip("bnn_lq.budget")
+    from bnn_lq.commands.zoo import zoo_table
+
+    row = zoo_table(["bnn_cnn_small"])[0]
+    b = budget.budget(zoo.get("bnn_cnn_small"))
+    assert row["binary_macs"] == b.binary_macs == 7_374_080
+    assert row["real_macs"] == b.real_macs
+    assert row["packed_weight_bytes"] == b.binary_weight_bytes

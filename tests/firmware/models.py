@@ -94,7 +94,8 @@ def int8_default_range_model() -> tf.keras.Model:
     d = L.Dense(10)(L.Flatten()(h))
     d = L.Concatenate()([d, g])
     out = L.Softmax()(L.Dense(10)(d))
-    return tf.keras.Model(x, [out, b])
+    dw = L.DepthwiseConv2D(5, depth_multiplier=3, activation="relu")(x)   # 9 channels, k5 s1
+    return tf.keras.Model(x, [out, b, dw])
 
 
 def _fq(lo=-4.0, hi=4.0):

@@ -91,7 +91,7 @@ DwF32Params = _struct("DwF32Params", [("win", Window), ("in_c", I32), ("depth_mu
 DwS8Params = _struct("DwS8Params", [
     ("win", Window), ("in_c", I32), ("depth_multiplier", I32), ("input_offset", I32),
     ("output_offset", I32), ("out_multiplier", P), ("out_shift", P), ("act_min", I32),
-    ("act_max", I32)])
+    ("act_max", I32), ("upward_rounding_channels", I32)])
 FcF32Params = _struct("FcF32Params", [("rows", I32), ("in_features", I32), ("out_features", I32),
                                       ("act_min", F32), ("act_max", F32)])
 FcS8Params = _struct("FcS8Params", [
@@ -424,8 +424,9 @@ def run_op(rt: Runtime, model: Model, i: int, values: dict, *, bconv_kernel: str
             sh = np.array([b_ for _, b_ in mults], np.int32)
             lo, hi = _act_s8(bo.fusedActivationFunction, so, zo)
             if dw:
+                # The oracle runs TFLite's optimized depthwise kernel (ties round up).
                 p = DwS8Params(win, x.shape[3], cout // x.shape[3], -zi, zo, _ptr(m), _ptr(sh),
-                               lo, hi)
+                               lo, hi, cout)
                 st = rt.call("depthwise_conv2d_s8", p, x, f, b, out)
             else:
                 groups = x.shape[3] // f.shape[3]

@@ -36,3 +36,16 @@ int32_t bnn_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     const int32_t right = shift > 0 ? 0 : -shift;
     return bnn_rdbpot(bnn_srdhm((int32_t)((int64_t)x * ((int64_t)1 << left)), multiplier), right);
 }
+
+int32_t bnn_mbqm_upward(int32_t x, int32_t multiplier, int32_t shift)
+{
+    /* Same Q31 multiply as bnn_mbqm; the right shift adds half and floors (ties up). The
+     * sum is formed in int64 so the rounding offset cannot overflow. */
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t y = bnn_srdhm((int32_t)((int64_t)x * ((int64_t)1 << left)), multiplier);
+    if (right == 0) {
+        return y;
+    }
+    return (int32_t)(((int64_t)y + ((int64_t)1 << (right - 1))) >> right);
+}

@@ -304,6 +304,11 @@ typedef struct {
     const int32_t *out_shift;      /**< [out_c] exponents */
     int32_t act_min;               /**< [-128, 127] */
     int32_t act_max;               /**< [act_min, 127] */
+    int32_t upward_rounding_channels; /**< output channels [0, n) requantize with
+                                        bnn_mbqm_upward (TFLite's optimized depthwise kernel,
+                                        DepthwiseConvOutputRounding::kUpward, which the LCE
+                                        oracle runs: n = out_c); channels >= n use bnn_mbqm
+                                        (TFLite reference semantics: n = 0) */
 } bnn_depthwise_conv2d_s8_params_t;
 
 /** @param filter [1][KH][KW][out_c] int8; @param bias [out_c] int32 or NULL. */
@@ -428,7 +433,7 @@ bnn_status_t bnn_mean_f32(const bnn_mean_f32_params_t *p, const float *in, float
 /** Which of TFLite's int8 MEAN paths the model takes (decided by the code generator). */
 typedef enum {
     /** Input and output have equal scale and zero point, keep_dims=False (TFLite
-     *  reference_ops::Mean): out = (int32 sum of q) / count, C division (toward zero). */
+     *  reference_ops::Mean): out = (int32 sum of q) / count rounded half away from zero. */
     BNN_MEAN_S8_SAME_QUANT = 0,
     /** Scales or zero points differ, keep_dims=False (TFLite QuantizedMeanOrSum):
      *  mean = (float)sum / (float)count; out = clamp(roundf(mean * scale + bias) + out_zp)
@@ -709,6 +714,13 @@ int32_t bnn_srdhm(int32_t a, int32_t b);
 int32_t bnn_rdbpot(int32_t x, int32_t exponent);
 /** TFLite MultiplyByQuantizedMultiplier(x, multiplier, shift). */
 int32_t bnn_mbqm(int32_t x, int32_t multiplier, int32_t shift);
+/**
+ * MultiplyByQuantizedMultiplier with the final right shift rounding ties UP instead of away
+ * from zero: y = bnn_srdhm(x * 2^max(shift,0), multiplier); n = max(-shift, 0);
+ * result = (y + (n > 0 ? 2^(n-1) : 0)) >> n. This is TFLite's optimized depthwise kernel
+ * (DepthwiseConvOutputRounding::kUpward); it differs from bnn_mbqm by 1 on negative ties.
+ */
+int32_t bnn_mbqm_upward(int32_t x, int32_t multiplier, int32_t shift);
 
 #ifdef __cplusplus
 }

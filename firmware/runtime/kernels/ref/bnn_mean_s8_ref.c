@@ -23,7 +23,8 @@ bnn_status_t bnn_mean_s8_ref(const bnn_mean_s8_params_t *p, const int8_t *in, in
                 }
             }
             if (p->mode == BNN_MEAN_S8_SAME_QUANT) {
-                q = sum / count; /* C division, toward zero, as TFLite's integer Mean */
+                /* integer mean rounded half away from zero (TFLite's reference Mean) */
+                q = sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
             } else {
                 /* float mean, then round half away from zero of mean*scale + bias (two
                  * roundings), + zero point, clamped in float as TFLite does. */
