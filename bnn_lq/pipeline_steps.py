@@ -99,7 +99,7 @@ def evaluate(keras_path: Path, tflite_path: Path, run_dir: Path, config) -> dict
 def firmware_root() -> str:
     from bnn_lq import deploy
 
-    return str(deploy.firmware_root())
+    return str(deploy.FIRMWARE_DIR)
 
 
 def firmware(tflite_path: Path, run_dir: Path, config) -> dict:
@@ -110,8 +110,16 @@ def firmware(tflite_path: Path, run_dir: Path, config) -> dict:
         out = run_dir / "firmware" / board
         info = deploy.build(tflite_path, board=board, out_dir=out,
                             testset=f"{config.dataset}:{config.testset_size}")
-        built[board] = info if isinstance(info, dict) else getattr(info, "__dict__", str(info))
-    return json.loads(json.dumps(built, default=str))
+        limits = deploy.BOARDS[board]
+        built[board] = {
+            "text_bytes": info.text_bytes, "data_bytes": info.data_bytes,
+            "bss_bytes": info.bss_bytes, "images": info.images,
+            "executable": str(info.executable),
+            "flash_limit": limits.flash_bytes or None,
+            "ram_limit": limits.ram_bytes or None,
+        }
+        (out / "build.json").write_text(json.dumps(built[board], indent=1))
+    return built
 
 
 def device(run_dir: Path, config) -> dict:
@@ -120,7 +128,10 @@ def device(run_dir: Path, config) -> dict:
     results = {}
     for board in config.boards:
         res = deploy.run(run_dir / "firmware" / board)
-        results[board] = res.to_dict() if hasattr(res, "to_dict") else dict(res.__dict__)
+        results[board] = res.to_dict()
+        results[board]["oracle_accuracy"] = res.oracle_correct / max(res.images, 1)
+        _log.info("%s: device accuracy %.2f%%, agreement with LCE %.2f%%, %s %s per inference",
+                  board, 100 * res.accuracy, 100 * res.agreement, f"{res.per_inference:,}", res.unit)
     (run_dir / "device.json").write_text(json.dumps(results, indent=1, default=str))
     return results
 
