@@ -86,12 +86,13 @@ def convert(keras_path: Path, run_dir: Path, dataset: str) -> dict:
 
 
 def evaluate(keras_path: Path, tflite_path: Path, run_dir: Path, config) -> dict:
+    import bnn_lq.c_runtime  # noqa: F401  (registers the c-host runtime)
     from bnn_lq import evaluate as ev
 
     runtimes = ["keras", "lce", "numpy", "c-host"]
     result = ev.evaluate(tflite_path, config.dataset, runtimes=runtimes,
                          limit=config.eval_limit, keras_model=keras_path)
-    payload = result.to_dict()
+    payload = result.to_json()
     (run_dir / "evaluate.json").write_text(json.dumps(payload, indent=1, default=str))
     return payload
 

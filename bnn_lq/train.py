@@ -509,7 +509,9 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
     _save_model_atomic(net, out_dir / "model.keras")
     test_accuracy = history[-1]["val_accuracy"] if history else None
     if plots and is_chief and x_te is not None:
-        _write_plots(net, x_te, y_te, history, out_dir / "plots", ncls, title=f"{model_name} on {data_name}")
+        # Under a strategy, predict() would need every worker; the saved copy needs none.
+        plain = net if dist is None else load_model(out_dir / "model.keras")
+        _write_plots(plain, x_te, y_te, history, out_dir / "plots", ncls, title=f"{model_name} on {data_name}")
     return Run(out_dir=out_dir, history=history, test_accuracy=test_accuracy, resumed_from=start, model=net)
 
 

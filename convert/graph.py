@@ -72,8 +72,9 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of one value of this tensor (int32 packed words count 4 each)."""
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+        """Bytes of this tensor (int32 packed words count 4 each; a -1 batch counts as 1)."""
+        count = int(np.prod([max(d, 1) for d in self.shape], dtype=np.int64))
+        return count * np.dtype(self.dtype).itemsize
 
 
 @dataclasses.dataclass

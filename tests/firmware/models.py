@@ -112,8 +112,7 @@ def int8_qat_model() -> tf.keras.Model:
     outs = []
     b = _fq(-20, 20)(L.BatchNormalization()(_bconv(33, padding="same", pad_values=1.0)(h)))
     outs.append(b)
-    b = _fq(-30, 30)(L.BatchNormalization()(_bconv(64, strides=2)(b)))
-    outs.append(b)
+    outs.append(_fq(-30, 30)(L.BatchNormalization()(_bconv(64, strides=2)(h))))
     b2 = _fq(-30, 30)(L.BatchNormalization()(_bconv(40, padding="same", dilation_rate=2)(h)))
     outs.append(b2)
     s = _fq(-1.0, 1.0)(lq.quantizers.SteSign()(h))                 # LceDequantize int8
