@@ -339,8 +339,8 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
         out_dir: str | os.PathLike, resume: bool = True, overwrite: bool = False, strategy=None,
         augment: bool = False, seed: int = 0, validation: str | None = "test",
         limit: int | None = None, model_options: Mapping[str, Any] | None = None,
-        bop_threshold: float = 1e-8, bop_gamma: float = 1e-4, plots: bool = True,
-        verbose: int | None = None) -> Run:
+        bop_threshold: float = 1e-8, bop_gamma: float = 1e-4, recalibrate_bn: int = 50,
+        plots: bool = True, verbose: int | None = None) -> Run:
     """Trains ``model`` on ``data`` and writes a resumable run directory.
 
     Args:
@@ -367,6 +367,13 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
         model_options: Options for a zoo builder; recorded in config.json.
         bop_threshold: Bop's flip threshold.
         bop_gamma: Bop's adaptivity rate.
+        recalibrate_bn: After every epoch, re-estimate the batch-normalization moving
+            statistics as the plain average over this many training batches (weights
+            fixed), before validating and checkpointing; 0 keeps Keras's running averages.
+            Binarized activations make inference very sensitive to stale statistics
+            (a threshold off by 0.1 standard deviations in early layers cost up to 17
+            points of Fashion-MNIST test accuracy); training itself is unaffected.
+            Skipped under a distribution strategy.
         plots: Write the plots/ pictures at the end.
         verbose: Keras verbosity; default 1 (progress bar) when stderr is a terminal,
             else 0 with one log line per epoch.
@@ -447,7 +454,7 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
         "optimizer": optimizer, "learning_rate": learning_rate if learning_rate is not None
         else _DEFAULT_LR[optimizer], "bop_threshold": bop_threshold, "bop_gamma": bop_gamma,
         "schedule": schedule, "loss": loss, "epochs": epochs, "batch_size": batch_size,
-        "augment": augment, "seed": seed, "validation": validation,
+        "augment": augment, "seed": seed, "validation": validation, "recalibrate_bn": recalibrate_bn,
         "strategy": strategy if isinstance(strategy, (str, type(None))) else type(strategy).__name__,
         "versions": _versions(),
     }
@@ -487,8 +494,15 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
         ds = _dataset(x_tr, y_tr, batch_size=batch_size, shuffle=True, augment=augment,
                       seed=seed * 100003 + epoch, dist=dist, drop_remainder=len(x_tr) >= batch_size)
         h = train_net.fit(ds, initial_epoch=epoch, epochs=epoch + 1, verbose=verbose,
-                          validation_data=x_te_ds, callbacks=[nan_guard])
+                          validation_data=None if recalibrate_bn and dist is None else x_te_ds,
+                          callbacks=[nan_guard])
         logs = {k: float(v[-1]) for k, v in h.history.items() if v}
+        if recalibrate_bn and dist is None and nan_guard.bad_batch is None:
+            _recalibrate_bn(net, x_tr, batch_size=batch_size, batches=recalibrate_bn,
+                            seed=seed * 100003 + epoch)
+            if x_te_ds is not None:
+                val = train_net.evaluate(x_te_ds, verbose=0, return_dict=True)
+                logs.update({f"val_{k}": float(v) for k, v in val.items()})
         if nan_guard.bad_batch is not None or not all(math.isfinite(v) for v in logs.values()):
             good = _checkpoint_dirs(ckpt_root)
             raise TrainingError(
@@ -555,6 +569,38 @@ def _nan_guard_class():
 
 def _NanGuard():
     return _nan_guard_class()()
+
+
+def _recalibrate_bn(model, x, *, batch_size: int, batches: int, seed: int) -> None:
+    """Sets every BatchNormalization's moving mean/variance to the average of its batch
+    statistics over ``batches`` training batches (a seeded sample), weights unchanged.
+
+    Batch k is blended in with momentum k/(k+1), which makes the result the plain mean
+    of the k+1 batch statistics seen so far."""
+    tf = _tf()
+    bns = [layer for layer in _all_layers(model) if isinstance(layer, tf.keras.layers.BatchNormalization)]
+    if not bns or len(x) == 0:
+        return
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    n = min(batches, max(1, len(x) // batch_size))
+    saved = [bn.momentum for bn in bns]
+    try:
+        for k in range(n):
+            for bn in bns:
+                bn.momentum = k / (k + 1)
+            idx = np.sort(order[k * batch_size:(k + 1) * batch_size])
+            model(tf.constant(x[idx]), training=True)
+    finally:
+        for bn, m in zip(bns, saved):
+            bn.momentum = m
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
 
 
 def _write_checkpoint(checkpoint, ckpt_root: Path, epoch: int, history: list[dict]) -> Path:

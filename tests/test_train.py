@@ -126,6 +126,23 @@ def test_bad_arguments_are_value_errors(tmp_path):
         train.fit("bnn_mlp", "digits", loss="mse", epochs=1, out_dir=tmp_path)
 
 
+def test_recalibrate_bn_sets_plain_average_of_batch_statistics(rng):
+    inputs = tf.keras.Input((3,))
+    bn = tf.keras.layers.BatchNormalization(momentum=0.9)
+    model = tf.keras.Model(inputs, bn(tf.keras.layers.Dense(4, use_bias=False)(inputs)))
+    x = rng.normal(2.0, 3.0, (40, 3)).astype(np.float32)
+    train._recalibrate_bn(model, x, batch_size=8, batches=3, seed=5)
+    order = np.random.default_rng(5).permutation(40)
+    h = x @ model.layers[1].kernel.numpy()
+    batches = [h[np.sort(order[k * 8:(k + 1) * 8])] for k in range(3)]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean([b.mean(0) for b in batches], 0),
+                               rtol=1e-5, atol=1e-5)
+    # Keras keeps the unbiased batch variance in the moving average.
+    np.testing.assert_allclose(bn.moving_variance.numpy(),
+                               np.mean([b.var(0, ddof=1) for b in batches], 0), rtol=1e-4)
+    assert bn.momentum == 0.9  # restored
+
+
 # --------------------------------------------------------------------------- NaN
 
 

@@ -11,7 +11,8 @@ from bnn_lq.zoo.registry import entries, get, names, register
 __all__ = ["entries", "get", "names", "register"]
 
 # One architecture family per module; each registers its builders on import.
-_MODULES = ("mlp", "cnn")
+_MODULES = ("mlp", "cnn", "binarynet", "alexnet", "vgg", "resnet", "xnornet", "birealnet",
+            "larq_zoo_models", "mcu")
 
 for _m in _MODULES:
     try:

@@ -85,19 +85,20 @@ ConvF32Params = _struct("ConvF32Params", [("win", Window), ("in_c", I32), ("out_
 ConvS8Params = _struct("ConvS8Params", [
     ("win", Window), ("in_c", I32), ("out_c", I32), ("groups", I32), ("input_offset", I32),
     ("output_offset", I32), ("out_multiplier", P), ("out_shift", P), ("act_min", I32),
-    ("act_max", I32)])
+    ("act_max", I32), ("rounding", C.c_int)])
 DwF32Params = _struct("DwF32Params", [("win", Window), ("in_c", I32), ("depth_multiplier", I32),
                                       ("act_min", F32), ("act_max", F32)])
 DwS8Params = _struct("DwS8Params", [
     ("win", Window), ("in_c", I32), ("depth_multiplier", I32), ("input_offset", I32),
     ("output_offset", I32), ("out_multiplier", P), ("out_shift", P), ("act_min", I32),
-    ("act_max", I32), ("upward_rounding_channels", I32)])
+    ("act_max", I32), ("rounding", C.c_int)])
 FcF32Params = _struct("FcF32Params", [("rows", I32), ("in_features", I32), ("out_features", I32),
                                       ("act_min", F32), ("act_max", F32)])
 FcS8Params = _struct("FcS8Params", [
     ("rows", I32), ("in_features", I32), ("out_features", I32), ("input_offset", I32),
     ("filter_offset", I32), ("output_offset", I32), ("per_channel", I32),
-    ("out_multiplier", P), ("out_shift", P), ("act_min", I32), ("act_max", I32)])
+    ("out_multiplier", P), ("out_shift", P), ("act_min", I32), ("act_max", I32),
+    ("rounding", C.c_int)])
 PoolF32Params = _struct("PoolF32Params", [("win", Window), ("channels", I32), ("act_min", F32),
                                           ("act_max", F32)])
 PoolS8Params = _struct("PoolS8Params", [("win", Window), ("channels", I32), ("act_min", I32),
@@ -137,6 +138,8 @@ PreluS8Params = _struct("PreluS8Params", [("bc", Broadcast)] + [(n, I32) for n i
 
 BPAD_ONE, BPAD_ZERO_INT, BPAD_ZERO_FLOAT = 0, 1, 2
 OUT_F32, OUT_S8, OUT_PACKED = 0, 1, 2
+# The oracle runs TFLite's optimized int8 conv / depthwise / FC kernels: ties round up.
+ROUND_AWAY, ROUND_UP = 0, 1
 
 
 class Runtime:
@@ -424,14 +427,13 @@ def run_op(rt: Runtime, model: Model, i: int, values: dict, *, bconv_kernel: str
             sh = np.array([b_ for _, b_ in mults], np.int32)
             lo, hi = _act_s8(bo.fusedActivationFunction, so, zo)
             if dw:
-                # The oracle runs TFLite's optimized depthwise kernel (ties round up).
                 p = DwS8Params(win, x.shape[3], cout // x.shape[3], -zi, zo, _ptr(m), _ptr(sh),
-                               lo, hi, cout)
+                               lo, hi, ROUND_UP)
                 st = rt.call("depthwise_conv2d_s8", p, x, f, b, out)
             else:
                 groups = x.shape[3] // f.shape[3]
                 p = ConvS8Params(win, x.shape[3], cout, groups, -zi, zo, _ptr(m), _ptr(sh),
-                                 lo, hi)
+                                 lo, hi, ROUND_UP)
                 st = rt.call("conv2d_s8", p, x, f, b, out)
             info += "/s8"
     elif name == "FULLY_CONNECTED":
@@ -455,7 +457,7 @@ def run_op(rt: Runtime, model: Model, i: int, values: dict, *, bconv_kernel: str
             sh = np.array([b_ for _, b_ in mults], np.int32)
             lo, hi = _act_s8(bo.fusedActivationFunction, so, zo)
             p = FcS8Params(rows, nin, f.shape[0], -zi, -int(fz[0]), zo, int(per_channel),
-                           _ptr(m), _ptr(sh), lo, hi)
+                           _ptr(m), _ptr(sh), lo, hi, ROUND_UP)
             st = rt.call("fully_connected_s8", p, x, f, b, out)
             info += "/s8"
     elif name in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):

@@ -43,6 +43,14 @@ static inline int8_t bnn_round_sat_s8(float y)
     return (int8_t)bnn_clamp_i32(r, -128, 127);
 }
 
+/** Quantized-multiplier requantization with the chosen tie rounding. */
+static inline int32_t bnn_requant(int32_t acc, int32_t multiplier, int32_t shift,
+                                  bnn_rounding_t rounding)
+{
+    return rounding == BNN_ROUND_UP ? bnn_mbqm_upward(acc, multiplier, shift)
+                                    : bnn_mbqm(acc, multiplier, shift);
+}
+
 /** Checks a window's fields; returns BNN_OK or BNN_ERR_ARG after logging the field. */
 bnn_status_t bnn_check_window(const bnn_window_t *w, const char *op);
 

@@ -22,6 +22,7 @@ const char *bnn_status_name(bnn_status_t status)
     return bnn_status_names[status];
 }
 
+#ifndef BNN_STRIP_ERROR_STRINGS
 /* Formats a long in decimal without printf (printf pulls kilobytes of code into an M0
  * image). buf must hold 21 bytes. */
 static const char *format_long(long value, char *buf)
@@ -38,6 +39,7 @@ static const char *format_long(long value, char *buf)
     }
     return end;
 }
+#endif
 
 void bnn_log_check(const char *op, const char *field, long value, const char *cond)
 {

@@ -252,11 +252,13 @@ typedef struct {
     const int32_t *out_shift;      /**< [out_c] exponents, [-31, 30] (left shift if > 0) */
     int32_t act_min;               /**< [-128, 127] */
     int32_t act_max;               /**< [act_min, 127] */
+    bnn_rounding_t rounding;       /**< requantization ties: BNN_ROUND_UP matches the oracle */
 } bnn_conv2d_s8_params_t;
 
 /**
  * @brief int8 CONV_2D: acc = bias[co] + sum (in + input_offset) * w (outside taps add 0);
- *        out = clamp(MultiplyByQuantizedMultiplier(acc, m[co], s[co]) + output_offset).
+ *        out = clamp(MBQM(acc, m[co], s[co]) + output_offset), MBQM = bnn_mbqm or
+ *        bnn_mbqm_upward per p->rounding.
  * @param[in]  in     [N][in_h][in_w][in_c] int8.
  * @param[in]  filter [out_c][KH][KW][in_c / groups] int8 (symmetric, zero point 0).
  * @param[in]  bias   [out_c] int32 (scale in_scale * w_scale[co]), or NULL.
@@ -304,11 +306,7 @@ typedef struct {
     const int32_t *out_shift;      /**< [out_c] exponents */
     int32_t act_min;               /**< [-128, 127] */
     int32_t act_max;               /**< [act_min, 127] */
-    int32_t upward_rounding_channels; /**< output channels [0, n) requantize with
-                                        bnn_mbqm_upward (TFLite's optimized depthwise kernel,
-                                        DepthwiseConvOutputRounding::kUpward, which the LCE
-                                        oracle runs: n = out_c); channels >= n use bnn_mbqm
-                                        (TFLite reference semantics: n = 0) */
+    bnn_rounding_t rounding;       /**< requantization ties: BNN_ROUND_UP matches the oracle */
 } bnn_depthwise_conv2d_s8_params_t;
 
 /** @param filter [1][KH][KW][out_c] int8; @param bias [out_c] int32 or NULL. */
@@ -371,6 +369,7 @@ typedef struct {
     const int32_t *out_shift;      /**< [1] or [out_features] exponents */
     int32_t act_min;               /**< [-128, 127] */
     int32_t act_max;               /**< [act_min, 127] */
+    bnn_rounding_t rounding;       /**< requantization ties: BNN_ROUND_UP matches the oracle */
 } bnn_fully_connected_s8_params_t;
 
 /** @param filter [out_features][in_features] int8; @param bias [out_features] int32 or NULL. */

@@ -19,9 +19,6 @@ bnn_status_t bnn_depthwise_conv2d_s8_ref(const bnn_depthwise_conv2d_s8_params_t 
     BNN_ENSURE(p->act_min >= -128 && p->act_min <= p->act_max && p->act_max <= 127,
                "depthwise_conv2d_s8", "act_min", p->act_min, BNN_ERR_ARG);
     out_c = p->in_c * p->depth_multiplier;
-    BNN_ENSURE(p->upward_rounding_channels >= 0 && p->upward_rounding_channels <= out_c,
-               "depthwise_conv2d_s8", "upward_rounding_channels", p->upward_rounding_channels,
-               BNN_ERR_ARG);
     for (n = 0; n < w->batch; ++n) {
         for (oy = 0; oy < w->out_h; ++oy) {
             for (ox = 0; ox < w->out_w; ++ox) {
@@ -52,9 +49,7 @@ bnn_status_t bnn_depthwise_conv2d_s8_ref(const bnn_depthwise_conv2d_s8_params_t 
                         if (bias != NULL) {
                             acc += bias[oc];
                         }
-                        acc = oc < p->upward_rounding_channels
-                                  ? bnn_mbqm_upward(acc, p->out_multiplier[oc], p->out_shift[oc])
-                                  : bnn_mbqm(acc, p->out_multiplier[oc], p->out_shift[oc]);
+                        acc = bnn_requant(acc, p->out_multiplier[oc], p->out_shift[oc], p->rounding);
                         acc += p->output_offset;
                         out[(((size_t)n * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w
                              + (size_t)ox) * (size_t)out_c + (size_t)oc] =

@@ -27,7 +27,7 @@ bnn_status_t bnn_fully_connected_s8_ref(const bnn_fully_connected_s8_params_t *p
             if (bias != NULL) {
                 acc += bias[o];
             }
-            acc = bnn_mbqm(acc, p->out_multiplier[q], p->out_shift[q]);
+            acc = bnn_requant(acc, p->out_multiplier[q], p->out_shift[q], p->rounding);
             acc += p->output_offset;
             out[(size_t)r * (size_t)p->out_features + (size_t)o] =
                 (int8_t)bnn_clamp_i32(acc, p->act_min, p->act_max);
