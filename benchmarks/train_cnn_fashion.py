@@ -7,6 +7,10 @@ accuracy after every epoch, then a one-line summary (``--json`` for a machine-re
 
 Usage:
     nice -n 5 .venv/bin/python benchmarks/train_cnn_fashion.py --out runs/bnn_cnn_small_fmnist
+
+The same run through the CLI:
+    bnn-lq train --model bnn_cnn_small --dataset fashion_mnist --optimizer adam --lr 3e-3 \
+        --batch-size 64 --epochs 10 --schedule cosine --out runs/bnn_cnn_small_fmnist
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import numpy as np
 
 from bnn_lq.errors import DataError
 
-__all__ = ["as_dataset", "list", "load", "names", "num_classes", "parse_idx", "DEBIAN_FASHION_MNIST"]
+__all__ = ["CLASS_NAMES", "as_dataset", "list", "load", "names", "num_classes", "parse_idx", "DEBIAN_FASHION_MNIST"]
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the IDX files.
 DEBIAN_FASHION_MNIST = Path(os.environ.get("BNN_LQ_FASHION_MNIST_DIR",
@@ -49,6 +49,14 @@ _SPLITS = ("train", "test")
 # IDX element types: code -> (numpy dtype, big-endian), from the IDX format description
 # (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+#: Human-readable class names of the built-in sets that have them (used by the plots).
+CLASS_NAMES = {
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"),
+}
 
 _NUM_CLASSES = {"fashion_mnist": 10, "mnist": 10, "cifar10": 10, "cifar100": 100, "digits": 10}
 

@@ -235,6 +235,8 @@ def evaluate(model_path: str | os.PathLike, data: str | tuple[np.ndarray, np.nda
     Raises:
         ValueError: an unknown runtime name.
     """
+    if any(r.startswith("c-") for r in runtimes):
+        import bnn_lq.c_runtime  # noqa: F401  (registers c-host, c-aarch64, c-armv7)
     unknown = [r for r in runtimes if r not in RUNTIMES]
     if unknown:
         raise ValueError(f"unknown runtime(s) {unknown}; known: {runtime_names()}")

@@ -356,7 +356,8 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
             before the final softmax.
         schedule: ``"cosine"``, ``"step"`` (x0.1 at 50% and 75%) or None.
         out_dir: The run directory.
-        resume: Continue from the last checkpoint in ``out_dir`` when there is one.
+        resume: Continue from the last checkpoint in ``out_dir`` when there is one. The
+            learning-rate schedule spans ``epochs``: resuming with more epochs stretches it.
         overwrite: With ``resume=False``, replace an existing run in ``out_dir``.
         strategy: None, ``"mirrored"``, ``"multi_worker"`` (driven by ``TF_CONFIG``), or a
             ``tf.distribute.Strategy``. Non-chief workers write to ``out_dir/worker<i>``.
@@ -488,9 +489,8 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
     for epoch in range(start, epochs):
         t0 = time.time()
         lr_now = _current_lr(opt)
-        # Full batches only: a small last batch would pull the batch-norm moving statistics,
-        # which binarized activations are very sensitive to (one bad batch cost 17 points
-        # of test accuracy on Fashion-MNIST, see benchmarks/train_cnn_fashion.py).
+        # Full batches only: a tiny last batch (3 examples for digits at 32) would give
+        # batch normalization a poor estimate of its statistics.
         ds = _dataset(x_tr, y_tr, batch_size=batch_size, shuffle=True, augment=augment,
                       seed=seed * 100003 + epoch, dist=dist, drop_remainder=len(x_tr) >= batch_size)
         h = train_net.fit(ds, initial_epoch=epoch, epochs=epoch + 1, verbose=verbose,
@@ -525,7 +525,8 @@ def fit(model, data, *, optimizer: str = "bop", epochs: int = 10, batch_size: in
     if plots and is_chief and x_te is not None:
         # Under a strategy, predict() would need every worker; the saved copy needs none.
         plain = net if dist is None else load_model(out_dir / "model.keras")
-        _write_plots(plain, x_te, y_te, history, out_dir / "plots", ncls, title=f"{model_name} on {data_name}")
+        _write_plots(plain, x_te, y_te, history, out_dir / "plots", ncls, title=f"{model_name} on {data_name}",
+                     class_names=_data.CLASS_NAMES.get(data_name))
     return Run(out_dir=out_dir, history=history, test_accuracy=test_accuracy, resumed_from=start, model=net)
 
 
@@ -622,14 +623,18 @@ def _write_checkpoint(checkpoint, ckpt_root: Path, epoch: int, history: list[dic
     return final
 
 
-def _write_plots(model, x, y, history, plot_dir: Path, ncls: int, *, title: str) -> None:
+def _write_plots(model, x, y, history, plot_dir: Path, ncls: int, *, title: str,
+                 class_names=None) -> None:
     from bnn_lq import plots as _plots
 
     probs = model.predict(x, batch_size=512, verbose=0)
     pred = np.argmax(probs, axis=-1)
     _plots.training_curves(history, plot_dir / "training_curves.png", title=title)
-    _plots.confusion_matrix(y, pred, plot_dir / "confusion_matrix.png", num_classes=ncls, title=title)
-    _plots.sample_predictions(x, y, pred, plot_dir / "sample_predictions.png")
+    if class_names is not None and len(class_names) != ncls:
+        class_names = None
+    _plots.confusion_matrix(y, pred, plot_dir / "confusion_matrix.png", num_classes=ncls, title=title,
+                            class_names=class_names)
+    _plots.sample_predictions(x, y, pred, plot_dir / "sample_predictions.png", class_names=class_names)
 
 
 # --------------------------------------------------------------------------- evaluate

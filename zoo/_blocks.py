@@ -71,17 +71,30 @@ def bn(name: str, *, momentum: float = 0.99, epsilon: float = 1e-4, scale: bool 
 
 def classifier(x, num_classes: int, *, hidden: Sequence[int] = (), momentum: float = 0.99,
                epsilon: float = 1e-4, kernel_quantizer="ste_sign", prefix: str = "fc"):
-    """Flatten + binary dense layers (each with its batch norm) + softmax.
+    """Binary dense layers (each with its batch norm) + softmax, LCE-friendly.
 
-    Layer names: ``flatten``, ``fc1``/``fc1_bn``, ..., ``fc_out``/``fc_out_bn``, ``softmax``.
+    On a 4-D input (a feature map of ``H x W``) the first layer is a binary
+    convolution with an ``H x W`` kernel and "valid" padding: the same arithmetic as
+    ``Flatten`` + ``Dense``, but a max-pool in front of it stays bit-packed
+    (``LceBMaxPool2d`` needs a binary layer as its only consumer, and a ``Flatten``
+    in between makes LCE pool in float). The ``Flatten`` (named ``flatten``) comes
+    after that layer's batch norm.
+
+    Layer names: ``fc1``/``fc1_bn``, ..., ``fc_out``/``fc_out_bn``, ``softmax``.
     """
-    if len(x.shape) > 2:
-        x = tf.keras.layers.Flatten(name="flatten")(x)
-    for i, units in enumerate(hidden, start=1):
-        x = binary_dense(units, name=f"{prefix}{i}", kernel_quantizer=kernel_quantizer)(x)
-        x = bn(f"{prefix}{i}_bn", momentum=momentum, epsilon=epsilon, scale=False)(x)
-    x = binary_dense(num_classes, name=f"{prefix}_out", kernel_quantizer=kernel_quantizer)(x)
-    x = bn(f"{prefix}_out_bn", momentum=momentum, epsilon=epsilon)(x)
+    layers = [(f"{prefix}{i}", int(u), False) for i, u in enumerate(hidden, start=1)]
+    layers.append((f"{prefix}_out", int(num_classes), True))
+    for name, units, last in layers:
+        if len(x.shape) == 4:
+            x = lq.layers.QuantConv2D(units, (int(x.shape[1]), int(x.shape[2])), padding="valid",
+                                      input_quantizer="ste_sign", kernel_quantizer=kernel_quantizer,
+                                      kernel_constraint="weight_clip" if kernel_quantizer else None,
+                                      use_bias=False, name=name)(x)
+            x = bn(f"{name}_bn", momentum=momentum, epsilon=epsilon, scale=last)(x)
+            x = tf.keras.layers.Flatten(name="flatten")(x)
+        else:
+            x = binary_dense(units, name=name, kernel_quantizer=kernel_quantizer)(x)
+            x = bn(f"{name}_bn", momentum=momentum, epsilon=epsilon, scale=last)(x)
     return tf.keras.layers.Activation("softmax", name="softmax")(x)
 
 

@@ -22,7 +22,9 @@ has the same shape:
 * binary stages ``conv<i>`` (3x3, ``pad_values=1``) -> ``conv<i>_bn`` ->
   ``pool<i>`` (2x2 max-pool), which LCE runs on bit-packed activations
   (``LceBconv2d`` writing packed output, ``LceBMaxPool2d``): 1 bit per activation;
-* a binary classifier (``fc<i>``/``fc<i>_bn``, ``fc_out``/``fc_out_bn``, ``softmax``)
+* a binary classifier (``fc1`` a binary convolution over the whole last feature map,
+  so that the last max-pool stays bit-packed; ``fc1_bn``, ``flatten``, ``fc_out``,
+  ``fc_out_bn``, ``softmax``)
   that ``bnn_lq.convert`` bit-packs too.
 
 Flash is the cheap resource here (binary weights cost 1 bit), so the binary layers
@@ -75,7 +77,7 @@ def mcu_net(input_shape=(28, 28, 1), num_classes: int = 10, *, name: str = "mcu_
 
     Returns:
         An uncompiled model with layer names ``conv1``, ``conv1_bn``, ``conv2``,
-        ``conv2_bn``, ``pool2``, ..., ``flatten``, ``fc1``, ..., ``fc_out``, ``fc_out_bn``,
+        ``conv2_bn``, ``pool2``, ..., ``fc1``, ``fc1_bn``, ``flatten``, ..., ``fc_out``, ``fc_out_bn``,
         ``softmax``.
     """
     h, w, c = check_input_shape(name, input_shape)

@@ -72,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use at most N examples per split")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--augment", action="store_true", help="random crop + horizontal flip")
+    parser.add_argument("--recalibrate-bn", type=int, default=50, metavar="BATCHES",
+                        help="re-estimate batch-norm statistics over this many batches after "
+                             "each epoch (0: off)")
     parser.add_argument("--strategy", default=None, choices=["mirrored", "multi_worker"],
                         help="tf.distribute strategy (multi_worker reads TF_CONFIG)")
     parser.add_argument("--json", action="store_true", help="machine-readable result on stdout")
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                        schedule=None if args.schedule == "none" else args.schedule, out_dir=out,
                        resume=args.resume, overwrite=args.force, strategy=args.strategy,
                        augment=args.augment, seed=args.seed, limit=args.limit,
-                       model_options=args.model_options)
+                       model_options=args.model_options, recalibrate_bn=args.recalibrate_bn)
     if args.json:
         print(json.dumps({"out_dir": str(result.out_dir), "test_accuracy": result.test_accuracy,
                           "epochs": len(result.history), "resumed_from": result.resumed_from,
