@@ -40,6 +40,12 @@ from bnn_lq.convert.flatbuffer import describe_op
 from bnn_lq.convert.graph import Graph, Operator, Tensor
 from bnn_lq.errors import DeployError, UnsupportedOpError
 
+
+# int8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED requantization: LCE's x86 interpreter
+# (the oracle) runs TFLite's optimized kernels, whose final shift rounds ties up; the
+# TFLite reference kernels and tflite-micro round them away from zero (BNN_ROUND_AWAY).
+_ORACLE_ROUNDING = "BNN_ROUND_UP"
+
 __all__ = ["CArray", "Step", "emit", "format_float", "lower", "quantize_multiplier", "write"]
 
 _TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
@@ -569,7 +575,7 @@ def _lower_conv_2d(ctx: _Ctx, op: Operator) -> Step:
         params = {"win": win, "in_c": in_c, "out_c": out_c, "groups": groups,
                   "input_offset": -in_zp, "output_offset": out_zp,
                   "out_multiplier": _Raw(mults[0].name), "out_shift": _Raw(mults[1].name),
-                  "act_min": lo, "act_max": hi}
+                  "act_min": lo, "act_max": hi, "rounding": _Raw(_ORACLE_ROUNDING)}
         args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("raw", bias)]
         return _io_step(ctx, op, "bnn_conv2d_s8", "bnn_conv2d_s8_params_t", params, args, arrays)
     raise ctx.fail(op, f"input {x.dtype} with filter {w.dtype} is not supported "
@@ -606,7 +612,7 @@ def _lower_depthwise_conv_2d(ctx: _Ctx, op: Operator) -> Step:
         params = {"win": win, "in_c": in_c, "depth_multiplier": out_c // in_c,
                   "input_offset": -in_zp, "output_offset": out_zp,
                   "out_multiplier": _Raw(mults[0].name), "out_shift": _Raw(mults[1].name),
-                  "act_min": lo, "act_max": hi}
+                  "act_min": lo, "act_max": hi, "rounding": _Raw(_ORACLE_ROUNDING)}
         args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("raw", bias)]
         return _io_step(ctx, op, "bnn_depthwise_conv2d_s8", "bnn_depthwise_conv2d_s8_params_t",
                         params, args, arrays)
@@ -668,7 +674,8 @@ def _lower_fully_connected(ctx: _Ctx, op: Operator) -> Step:
         params = {"rows": n // in_f, "in_features": in_f, "out_features": out_f,
                   "input_offset": -in_zp, "filter_offset": -w_zp, "output_offset": out_zp,
                   "per_channel": per_channel, "out_multiplier": _Raw(mults[0].name),
-                  "out_shift": _Raw(mults[1].name), "act_min": lo, "act_max": hi}
+                  "out_shift": _Raw(mults[1].name), "act_min": lo, "act_max": hi,
+                  "rounding": _Raw(_ORACLE_ROUNDING)}
         args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("raw", bias)]
         return _io_step(ctx, op, "bnn_fully_connected_s8", "bnn_fully_connected_s8_params_t",
                         params, args, arrays)
