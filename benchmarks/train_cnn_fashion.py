@@ -44,11 +44,13 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="train on a subset (tuning only)")
     p.add_argument("--filters", default="32,64,128", help="filters per stage")
     p.add_argument("--dense-units", type=int, default=128)
+    p.add_argument("--first-layer", default="binary", choices=["binary", "float"])
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = {"filters": tuple(int(f) for f in args.filters.split(",")), "dense_units": args.dense_units}
+    options = {"filters": tuple(int(f) for f in args.filters.split(",")), "dense_units": args.dense_units,
+               "first_layer": args.first_layer}
     t0 = time.time()
     run = train.fit("bnn_cnn_small", "fashion_mnist", optimizer=args.optimizer, epochs=args.epochs,
                     batch_size=args.batch_size, learning_rate=args.lr,

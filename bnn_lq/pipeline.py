@@ -79,6 +79,11 @@ def run_pipeline(config: PipelineConfig) -> dict:
     """Runs (or resumes) the pipeline; returns the report as a dict."""
     from bnn_lq import pipeline_steps as steps
 
+    from bnn_lq.deploy import BOARDS
+
+    unknown = [b for b in config.boards if b not in BOARDS]
+    if unknown:
+        raise BnnLqError(f"unknown board(s) {unknown}; known: {', '.join(sorted(BOARDS))}")
     if config.dataset is None:
         config.dataset, why = default_dataset()
         _log.info("data set: %s", why)

@@ -36,26 +36,24 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _accuracy_section(ev: dict) -> tuple[list[str], bool]:
+    """From bnn_lq.evaluate.EvalResult.to_json(): accuracy, latency, pairwise agreement."""
     lines = ["## Accuracy on the test set, per runtime", ""]
-    runtimes = ev.get("runtimes", {})
-    if not runtimes:
+    accuracy = ev.get("accuracy", {})
+    errors = ev.get("errors", {})
+    if not accuracy and not errors:
         return lines + ["(evaluation stage not run)", ""], False
-    rows = []
-    for name, r in runtimes.items():
-        if r.get("error"):
-            rows.append([name, "error", "", r["error"][:80]])
-            continue
-        rows.append([name, _pct(r.get("accuracy")), str(r.get("examples", "")),
-                     f"{r['ms_per_image']:.3f} ms" if r.get("ms_per_image") is not None else ""])
+    rows = [[name, _pct(acc), str(ev.get("n", "")),
+             f"{ev.get('latency_ms', {}).get(name, float('nan')):.3f} ms"]
+            for name, acc in accuracy.items()]
+    rows += [[name, "error", "", msg.splitlines()[0][:70]] for name, msg in errors.items()]
     lines += _table(["runtime", "accuracy", "images", "latency / image"], rows)
     agreement = ev.get("agreement", {})
-    all_agree = bool(agreement) and all(v == 1.0 for v in agreement.values())
+    diffs = ev.get("max_abs_diff", {})
     if agreement:
-        lines += ["", "Pairwise argmax agreement: " + ", ".join(
-            f"{k} {_pct(v)}" for k, v in agreement.items())]
-    if ev.get("max_abs_diff"):
-        lines += ["Max abs output difference: " + ", ".join(
-            f"{k} {v:.3g}" for k, v in ev["max_abs_diff"].items())]
+        lines += ["", *_table(["pair", "argmax agreement", "max abs output difference"],
+                              [[pair.replace("|", " vs "), _pct(v), f"{diffs.get(pair, 0):.3g}"]
+                               for pair, v in agreement.items()])]
+    all_agree = bool(agreement) and not errors and all(v == 1.0 for v in agreement.values())
     return lines + [""], all_agree
 
 
@@ -113,7 +111,7 @@ def render_markdown(data: dict) -> str:
     lines += _size_section(data.get("convert", {}))
     dev_lines, _ = _device_section(data.get("device", {}), data.get("firmware", {}), None)
     lines += dev_lines
-    budget = data.get("summary", {}).get("budget", {})
+    budget = data.get("summary", {}).get("budget", {}).get("total", {})
     if budget:
         lines += ["## Memory budget (from the Keras model)", "",
                   *_table(["binary MACs", "real MACs", "binary weights (packed)",

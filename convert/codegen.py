@@ -155,6 +155,10 @@ class Step:
             runtime function whose answer must not exceed it.
         alias: (view tensor, source tensor) when the op is a no-op view.
         note: One line for the comment above the call.
+        fused_ops: Every operator this step computes, in graph order, when it fuses a
+            chain (see :func:`lower`); empty for a one-operator step.
+        aux_params: Extra ``static const`` params structs the call refers to, as
+            (C type, name, fields), emitted before ``op<op>_params``.
     """
 
     op: int
@@ -169,6 +173,8 @@ class Step:
     scratch_check: str | None = None
     alias: tuple | None = None
     note: str = ""
+    fused_ops: tuple = ()
+    aux_params: list = dataclasses.field(default_factory=list)
 
     @property
     def weight_bytes(self) -> int:
@@ -1015,25 +1021,267 @@ _LOWER = {
 }
 
 
-def lower(graph: Graph) -> list[Step]:
-    """One :class:`Step` per operator, in graph order.
+def lower(graph: Graph, *, fuse: bool = True) -> list[Step]:
+    """One :class:`Step` per operator, in graph order, except for fused chains.
+
+    With ``fuse`` (the default), every chain that ends in an ``LceQuantize`` and whose
+    intermediate tensors have one reader each and are not the model output becomes ONE
+    step, ``bnn_conv2d_pool_quantize`` (``bnn/bnn_fused.h``), placed where the chain's
+    last operator was::
+
+        [CONV_2D | LceBconv2d (float/int8 out)] -> [MUL/ADD/SUB by a per-channel or scalar
+        constant, RELU, RELU6, RELU_N1_TO_1]* -> [MAX_POOL_2D] -> [RESHAPE] -> LceQuantize
+        -> [LceBMaxPool2d]
+
+    The real-valued maps inside never exist in memory: the kernel evaluates, for every
+    output bit, the source elements its windows need with the reference kernels' own
+    operations, so the packed result is bit-identical to the unfused chain's. A chain
+    that does not match exactly (another reader, a broadcast that is not per channel,
+    int8 elementwise ops, a RESHAPE before a binary pool, ...) is lowered op by op.
 
     Raises:
         UnsupportedOpError: an operator or option the C runtime cannot run, naming the
             operator index, type, output tensor and the option.
     """
     ctx = _Ctx(graph)
+    chains = _find_chains(ctx) if fuse else {}
+    absorbed = {i for chain in chains.values() for i in chain[:-1]}
     steps = []
     for op in graph.operators:
-        fn = _LOWER.get(op.op)
-        if fn is None:
-            raise ctx.fail(op, "this operator is not supported by the C runtime",
-                           "Supported: " + ", ".join(sorted(_LOWER)))
+        if op.index in absorbed:
+            continue
         try:
+            if op.index in chains:
+                steps.append(_lower_fused(ctx, [graph.operators[i] for i in chains[op.index]]))
+                continue
+            fn = _LOWER.get(op.op)
+            if fn is None:
+                raise ctx.fail(op, "this operator is not supported by the C runtime",
+                               "Supported: " + ", ".join(sorted(_LOWER)))
             steps.append(fn(ctx, op))
         except (KeyError, IndexError) as exc:
             raise ctx.fail(op, f"missing or malformed option/input ({exc!r})") from exc
     return steps
+
+
+# --------------------------------------------------------------------------------------
+# Fusion of real-valued chains that end in LceQuantize (bnn_fused.h)
+# --------------------------------------------------------------------------------------
+
+_FUSED_STAGE_OPS = ("MUL", "ADD", "SUB", "RELU", "RELU6", "RELU_N1_TO_1")
+_MAX_STAGES = 4  # BNN_FUSED_MAX_STAGES
+
+
+def _stage_operand(ctx: _Ctx, op: Operator, x: int) -> tuple[int, np.ndarray] | None:
+    """For a binary elementwise op reading the map ``x``: (position of the constant
+    operand, its values as float32 [1] or [C]) when it is a float constant that
+    broadcasts per channel or as a scalar onto an output of the map's own shape."""
+    if len(op.inputs) != 2 or list(op.inputs).count(x) != 1:
+        return None
+    k = 1 - list(op.inputs).index(x)
+    c = ctx.graph.tensor(op.inputs[k])
+    xt, y = ctx.t(x), ctx.t(op.outputs[0])
+    if c is None or not c.is_constant or c.dtype != "float32" or xt.dtype != "float32":
+        return None
+    if tuple(y.shape) != tuple(xt.shape) or y.dtype != "float32":
+        return None
+    shape = tuple(c.shape)
+    if any(d != 1 for d in shape[:-1]) or len(shape) > len(xt.shape):
+        return None
+    values = np.asarray(c.data, dtype=np.float32).reshape(-1)
+    if values.size not in (1, xt.shape[-1]):
+        return None
+    return k, values
+
+
+def _find_chains(ctx: _Ctx) -> dict[int, list[int]]:
+    """Last op index -> op indices of a fusable chain (see :func:`lower`)."""
+    g = ctx.graph
+    consumers = g.consumers()
+    producers = g.producers()
+    outputs = set(g.outputs)
+
+    def private(t: int, reader: int) -> bool:
+        """``t`` is read by ``reader`` only and is not a model output/input."""
+        return (consumers.get(t, []) == [reader] and t not in outputs
+                and t not in g.inputs and not ctx.t(t).is_constant)
+
+    def producer(t: int) -> Operator | None:
+        i = producers.get(t)
+        return None if i is None else g.operators[i]
+
+    chains: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for q in g.operators:
+        if q.op != "LceQuantize" or q.index in taken:
+            continue
+        x = ctx.t(q.inputs[0])
+        if x.dtype not in ("float32", "int8") or len(q.outputs) != 1:
+            continue
+        chain = [q.index]
+        tail = consumers.get(q.outputs[0], [])
+        has_bpool = False
+        if len(tail) == 1 and private(q.outputs[0], tail[0]) \
+                and g.operators[tail[0]].op == "LceBMaxPool2d":
+            chain.append(tail[0])
+            has_bpool = True
+        # Walk back from the quantize's input.
+        t, reader = x.index, q.index
+        op = producer(t)
+        if op is not None and op.op == "RESHAPE" and not has_bpool and private(t, reader) \
+                and not ctx.t(op.inputs[0]).is_constant \
+                and ctx.t(op.inputs[0]).dtype == x.dtype:
+            chain.insert(0, op.index)
+            t, reader = op.inputs[0], op.index
+            op = producer(t)
+        if op is not None and op.op == "MAX_POOL_2D" and private(t, reader) \
+                and op.options.get("fused_activation_function", "NONE") in (
+                    "NONE", "RELU", "RELU6", "RELU_N1_TO_1") \
+                and len(ctx.t(op.inputs[0]).shape) == 4:
+            chain.insert(0, op.index)
+            t, reader = op.inputs[0], op.index
+            op = producer(t)
+        n_stages = 0
+        while (op is not None and op.op in _FUSED_STAGE_OPS and private(t, reader)
+               and n_stages < _MAX_STAGES and ctx.t(t).dtype == "float32"
+               and op.options.get("fused_activation_function", "NONE") in (
+                   "NONE", "RELU", "RELU6", "RELU_N1_TO_1")):
+            if op.op in ("MUL", "ADD", "SUB"):
+                operand = next((i for i in op.inputs if not ctx.t(i).is_constant), None)
+                if operand is None or _stage_operand(ctx, op, operand) is None:
+                    break
+            else:
+                operand = op.inputs[0]
+                if ctx.t(operand).shape != ctx.t(t).shape:
+                    break
+            chain.insert(0, op.index)
+            t, reader = operand, op.index
+            op = producer(t)
+            n_stages += 1
+        if op is not None and private(t, reader) and (
+                (op.op == "CONV_2D" and ctx.t(op.inputs[0]).dtype in ("float32", "int8"))
+                or (op.op == "LceBconv2d" and ctx.t(t).dtype in ("float32", "int8"))) \
+                and len(op.outputs) == 1:
+            chain.insert(0, op.index)
+        if all(g.operators[i].op in ("RESHAPE", "LceQuantize") for i in chain):
+            continue  # nothing to fuse: a view and a quantize
+        if len(ctx.t(t).shape) != 4 and any(
+                g.operators[i].op != "LceQuantize" for i in chain):
+            continue  # only a bare quantize works on other ranks, and it is not fused
+        chains[chain[-1]] = chain
+        taken.update(chain)
+    return chains
+
+
+def _lower_fused(ctx: _Ctx, chain: list[Operator]) -> Step:
+    """One bnn_conv2d_pool_quantize step for ``chain`` (see :func:`_find_chains`)."""
+    g = ctx.graph
+    ops = list(chain)
+    last = ops[-1]
+    params: dict[str, Any] = {}
+    arrays: list[CArray] = []
+    aux: list = []
+    notes = []
+    src_op = ops[0] if ops[0].op in ("CONV_2D", "LceBconv2d") else None
+    if src_op is not None:
+        ops.pop(0)
+        sub = _LOWER[src_op.op](ctx, src_op)
+        arrays += sub.arrays
+        aux_name = f"op{src_op.index}_params"
+        aux.append((sub.params_type, aux_name, sub.params))
+        map_t = ctx.t(src_op.outputs[0])
+        in_arg = sub.args[0]
+        if sub.function == "bnn_conv2d_binw_f32":
+            params.update(src=_Raw("BNN_FUSED_CONV_BINW_F32"), conv_f32=_Raw("&" + aux_name),
+                          filter=_Raw(sub.args[1].value), scale=_Raw(sub.args[2].value),
+                          bias=sub.args[3].value)
+        elif sub.function == "bnn_conv2d_f32":
+            params.update(src=_Raw("BNN_FUSED_CONV_F32"), conv_f32=_Raw("&" + aux_name),
+                          filter=_Raw(sub.args[1].value), bias=sub.args[2].value)
+        elif sub.function == "bnn_conv2d_s8":
+            params.update(src=_Raw("BNN_FUSED_CONV_S8"), conv_s8=_Raw("&" + aux_name),
+                          filter=_Raw(sub.args[1].value), bias=sub.args[2].value)
+        elif sub.function == "bnn_bconv2d":
+            if sub.params["out_type"] not in ("BNN_OUT_F32", "BNN_OUT_S8"):
+                raise ctx.fail(src_op, "a bit-packed LceBconv2d output cannot be fused")
+            params.update(src=_Raw("BNN_FUSED_BCONV"), bconv=_Raw("&" + aux_name),
+                          filter=_Raw(sub.args[1].value))
+        else:
+            raise AssertionError(sub.function)
+        notes.append(f"{src_op.index} {src_op.op} ({sub.function})")
+    else:
+        map_t = ctx.t(ops[0].inputs[0])
+        in_arg = _tin(ctx, map_t.index)
+        params["src"] = _Raw("BNN_FUSED_SRC_S8" if map_t.dtype == "int8" else "BNN_FUSED_SRC_F32")
+    if len(map_t.shape) == 4:
+        n, h, w, c = map_t.shape
+    else:  # a bare LceQuantize + LceBMaxPool2d on a 4-D map is the only other chain
+        raise ctx.fail(ops[0], f"fused chains need a 4-D map, got {map_t.shape}")
+    params.update(batch=n, map_h=h, map_w=w, channels=c)
+    stages = []
+    cur = map_t.index
+    quant_s8 = map_t.dtype == "int8"
+    for op in list(ops):
+        if op.op not in _FUSED_STAGE_OPS:
+            break
+        ops.pop(0)
+        act = _check_act(ctx, op) if op.op in ("MUL", "ADD", "SUB") else op.op
+        lo, hi = _act_f32(act)
+        if op.op in ("MUL", "ADD", "SUB"):
+            k, values = _stage_operand(ctx, op, cur)
+            kind = {"MUL": "BNN_FUSED_MUL", "ADD": "BNN_FUSED_ADD"}.get(
+                op.op, "BNN_FUSED_SUB_XC" if k == 1 else "BNN_FUSED_SUB_CX")
+            arr = CArray(_name(op, "const"), "float", values, ctx.t(op.inputs[k]).name)
+            arrays.append(arr)
+            stages.append({"op": _Raw(kind), "c": _Raw(arr.name),
+                           "per_channel": int(values.size > 1), "act_min": lo, "act_max": hi})
+        else:
+            stages.append({"op": _Raw("BNN_FUSED_CLAMP"), "c": _NULL, "per_channel": 0,
+                           "act_min": lo, "act_max": hi})
+        notes.append(f"{op.index} {op.op}")
+        cur = op.outputs[0]
+    params["n_stages"] = len(stages)
+    if stages:
+        params["stages"] = stages
+    if ops and ops[0].op == "MAX_POOL_2D":
+        op = ops.pop(0)
+        sub = _lower_pool(ctx, op, "max")
+        params.update(has_pool=1, pool=sub.params["win"],
+                      pool_act_min=float(sub.params["act_min"]),
+                      pool_act_max=float(sub.params["act_max"]))
+        notes.append(f"{op.index} MAX_POOL_2D")
+        cur = op.outputs[0]
+    pack = ctx.t(cur).shape[-1]
+    if ops and ops[0].op == "RESHAPE":
+        op = ops.pop(0)
+        cur = op.outputs[0]
+        pack = ctx.t(cur).shape[-1]
+        notes.append(f"{op.index} RESHAPE")
+    q = ops.pop(0)
+    assert q.op == "LceQuantize", q.op
+    zp = ctx.quant(q, q.inputs[0], "input")[1] if quant_s8 else 0
+    params.update(quant_s8=int(quant_s8), zero_point=zp)
+    notes.append(f"{q.index} LceQuantize")
+    out = q.outputs[0]
+    if ops:
+        op = ops.pop(0)
+        assert op.op == "LceBMaxPool2d", op.op
+        sub = _lower_lce_bmaxpool2d(ctx, op)
+        params.update(has_bpool=1, bpool=sub.params["win"])
+        notes.append(f"{op.index} LceBMaxPool2d")
+        out = op.outputs[0]
+    assert not ops, ops
+    params["pack_channels"] = int(pack)
+    y = ctx.t(out)
+    if not y.shape or _words(pack) != y.shape[-1]:
+        raise ctx.fail(q, f"packed output {y.shape} does not hold rows of {pack} bits")
+    step = Step(op=last.index, function="bnn_conv2d_pool_quantize",
+                params_type="bnn_fused_params_t", params=params,
+                args=[in_arg, _Arg("out", out, "uint32_t")], arrays=arrays,
+                reads=(in_arg.value,), writes=(out,), aux_params=aux,
+                fused_ops=tuple(o.index for o in chain),
+                note="fused " + " + ".join(notes) + ": no real-valued map in memory")
+    return step
 
 
 # --------------------------------------------------------------------------------------
@@ -1117,8 +1365,12 @@ class _Emitter:
     def params_code(self, step: Step) -> str:
         if not step.params_type:
             return ""
+        text = ""
+        for ctype, name, values in step.aux_params:
+            fields = ",\n".join(f"    .{k} = {_c_value(v, '    ')}" for k, v in values.items())
+            text += f"static const {ctype} {name} = {{\n{fields}\n}};\n\n"
         fields = ",\n".join(f"    .{k} = {_c_value(v, '    ')}" for k, v in step.params.items())
-        return f"static const {step.params_type} op{step.op}_params = {{\n{fields}\n}};\n"
+        return text + f"static const {step.params_type} op{step.op}_params = {{\n{fields}\n}};\n"
 
 
 def _quant_macros(prefix: str, t: Tensor) -> str:
@@ -1170,7 +1422,7 @@ def _testset_files(graph: Graph, header: str, testset) -> dict[str, str]:
 
 
 def emit(model: Graph | bytes | str | os.PathLike, *, name: str = "model", testset=None,
-         plan: plan_mod.Plan | None = None) -> dict[str, str]:
+         plan: plan_mod.Plan | None = None, fuse: bool = True) -> dict[str, str]:
     """Generates the C sources of ``model``.
 
     Args:
@@ -1180,7 +1432,9 @@ def emit(model: Graph | bytes | str | os.PathLike, *, name: str = "model", tests
         testset: Optional ``(images, labels, oracle_predictions)``: images of shape
             ``(N,) + input shape without the batch dim`` already in the model's input dtype
             (float32 or int8), labels and predictions integers in [0, 255].
-        plan: A plan of this graph (``plan.plan(graph)``); made here when None.
+        plan: A plan of this graph (``plan.plan(graph)``); made here when None. It must
+            have been made from the same lowering (``fuse``).
+        fuse: Fuse real-valued chains that end in LceQuantize (see :func:`lower`).
 
     Returns:
         Relative path -> file text: ``model.h``, ``model.c`` and, with a test set,
@@ -1201,11 +1455,15 @@ def emit(model: Graph | bytes | str | os.PathLike, *, name: str = "model", tests
     if any(c in name for c in '"\\\n') or not name:
         raise ValueError(f"name={name!r}: expected a non-empty name without quotes, "
                          f"backslashes or newlines")
-    steps = lower(graph)
+    steps = lower(graph, fuse=fuse)
     if plan is None:
         plan = plan_mod.plan(graph, steps=steps)
     elif plan.graph is not graph:
         raise ValueError("plan was made for another graph; pass plan=plan.plan(graph)")
+    elif plan.schedule != tuple(s.op for s in steps):
+        raise ValueError(f"plan was made from another lowering (schedule {plan.schedule}, "
+                         f"steps {tuple(s.op for s in steps)}); pass "
+                         f"plan=plan.plan(graph, steps=codegen.lower(graph, fuse={fuse}))")
     em = _Emitter(graph, plan)
     x, y = graph.tensors[plan.input_tensor], graph.tensors[plan.output_tensor]
     for t, role in ((x, "input"), (y, "output")):

@@ -91,6 +91,8 @@ class Plan:
             plan was made without a lowering.
         input_tensor: The model input, read from the caller's pointer.
         output_tensor: The model output, copied out of the arena.
+        fused: Scheduled op -> every op its fused step computes (``codegen.lower``);
+            the tensors inside such a chain never exist and have no allocation.
     """
 
     graph: Graph
@@ -103,6 +105,7 @@ class Plan:
     weight_bytes: int
     input_tensor: int
     output_tensor: int
+    fused: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     def _by_tensor(self) -> dict[int, Allocation]:
         return {a.tensor: a for a in self.allocations if a.tensor >= 0}
@@ -209,7 +212,7 @@ def _raw_weight_bytes(graph: Graph) -> int:
 
 
 def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
-         steps: Sequence | None = None) -> Plan:
+         steps: Sequence | None = None, fuse: bool = True) -> Plan:
     """Plans the arena of ``graph``.
 
     Args:
@@ -222,6 +225,9 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
             (every op's inputs and outputs; RESHAPE/SQUEEZE/EXPAND_DIMS as views; raw
             constant bytes), for graphs the code generator cannot lower.
         steps: The result of ``codegen.lower(graph)`` when the caller already has it.
+        fuse: When lowering here, fuse real-valued chains that end in LceQuantize into
+            one step (``codegen.lower(graph, fuse=...)``), so their float maps need no
+            memory.
 
     Returns:
         The plan; ``Plan.check()`` holds for it.
@@ -240,10 +246,12 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
     if lower and steps is None:
         from bnn_lq.convert import codegen  # lazy: codegen imports this module
 
-        steps = codegen.lower(graph)
+        steps = codegen.lower(graph, fuse=fuse)
+    fused: dict[int, tuple[int, ...]] = {}
     if lower:
         uses = [(s.op, s.reads, s.writes, s.scratch_bytes, s.alias) for s in steps]
         weight_bytes = sum(s.weight_bytes for s in steps)
+        fused = {s.op: tuple(s.fused_ops) for s in steps if getattr(s, "fused_ops", ())}
     else:
         uses = []
         for op in graph.operators:
@@ -253,10 +261,11 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
                 alias = (op.outputs[0], src.index)
             uses.append((op.index, op.inputs, op.outputs, 0, alias))
         weight_bytes = _raw_weight_bytes(graph)
-    return _plan(graph, uses, alignment, weight_bytes)
+    return _plan(graph, uses, alignment, weight_bytes, fused)
 
 
-def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int) -> Plan:
+def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int,
+          fused: Mapping[int, tuple[int, ...]] | None = None) -> Plan:
     """uses: per scheduled op, (op index, tensors read, tensors written, scratch bytes,
     (view, source) alias or None)."""
     input_tensor, output_tensor = graph.inputs[0], graph.outputs[0]
@@ -311,6 +320,6 @@ def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int) -> Plan:
                   allocations=tuple(placed), aliases=dict(sorted(aliases.items())),
                   arena_bytes=peak, naive_bytes=sum(a.size for a in placed),
                   weight_bytes=int(weight_bytes), input_tensor=input_tensor,
-                  output_tensor=output_tensor)
+                  output_tensor=output_tensor, fused=dict(fused or {}))
     result.check()
     return result

@@ -149,9 +149,20 @@ def test_bnn_cnn_small_input_shapes_and_options(shape):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_bnn_cnn_small_float_first_layer():
+    model = zoo.get("bnn_cnn_small", first_layer="float", filters=(8, 8, 8))
+    conv1 = model.get_layer("conv1")
+    assert type(conv1) is tf.keras.layers.Conv2D and not conv1.use_bias
+    names = [layer.name for layer in model.layers]
+    assert names[names.index("conv1") + 1:names.index("conv1") + 3] == ["conv1_bn", "pool1"]
+    assert isinstance(model.get_layer("conv2").input_quantizer, lq.quantizers.SteSign)
+
+
 def test_bnn_cnn_small_rejects_bad_options():
     with pytest.raises(ValueError, match="too small"):
         zoo.get("bnn_cnn_small", input_shape=(4, 4, 1))
+    with pytest.raises(ValueError, match="first_layer"):
+        zoo.get("bnn_cnn_small", first_layer="int8")
     with pytest.raises(ValueError, match="first_padding"):
         zoo.get("bnn_cnn_small", first_padding="causal")
 

@@ -32,7 +32,8 @@ __all__ = ["bnn_cnn_small"]
           paper="BNN conv stages after Hubara et al. 2016; LCE-friendly layout (Bannink et al. 2021)")
 def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
                   filters: Sequence[int] = (32, 64, 128), dense_units: int = 128,
-                  kernel_size: int = 3, first_padding: str = "same", momentum: float = 0.99,
+                  kernel_size: int = 3, first_padding: str = "same", first_layer: str = "binary",
+                  momentum: float = 0.99,
                   epsilon: float = 1e-4) -> tf.keras.Model:
     """Small binary CNN: 3 binary conv stages (conv, BN, max-pool) and a binary classifier.
 
@@ -50,6 +51,9 @@ def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
         kernel_size: Square kernel size of every convolution.
         first_padding: Padding of ``conv1`` ("same" or "valid"); later convolutions use
             "same" with ``pad_values=1.0``.
+        first_layer: ``"binary"``: ``conv1`` is a ``QuantConv2D`` with a binary kernel on the
+            real input; ``"float"``: an ordinary ``Conv2D`` (real kernel, 288 float weights
+            with the defaults). LCE turns either into a float CONV_2D.
         momentum: Batch-normalization momentum.
         epsilon: Batch-normalization epsilon.
 
@@ -59,6 +63,8 @@ def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
     filters = tuple(int(f) for f in filters)
     if not filters or any(f < 1 for f in filters):
         raise ValueError(f"bnn_cnn_small: filters must be one or more positive counts, got {filters}")
+    if first_layer not in ("binary", "float"):
+        raise ValueError(f"bnn_cnn_small: first_layer must be 'binary' or 'float', got {first_layer!r}")
     if first_padding not in ("same", "valid"):
         raise ValueError(f"bnn_cnn_small: first_padding must be 'same' or 'valid', got {first_padding!r}")
     h, w = int(input_shape[0]), int(input_shape[1])
@@ -74,7 +80,10 @@ def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
     inputs = tf.keras.Input(shape=tuple(input_shape), name="input")
     x = inputs
     for i, f in enumerate(filters, start=1):
-        if i == 1:
+        if i == 1 and first_layer == "float":
+            x = tf.keras.layers.Conv2D(f, kernel_size, padding=first_padding, use_bias=False,
+                                       name="conv1")(x)
+        elif i == 1:
             x = lq.layers.QuantConv2D(f, kernel_size, padding=first_padding, input_quantizer=None,
                                       name="conv1", **binary_kernel)(x)
         else:

@@ -17,6 +17,7 @@
 
 #include "bnn/bnn_types.h"
 #include "bnn/bnn_kernels.h"
+#include "bnn/bnn_fused.h"
 
 /** Runtime version, "MAJOR.MINOR.PATCH". */
 #define BNN_RUNTIME_VERSION "0.1.0"

@@ -721,6 +721,50 @@ int32_t bnn_mbqm(int32_t x, int32_t multiplier, int32_t shift);
  */
 int32_t bnn_mbqm_upward(int32_t x, int32_t multiplier, int32_t shift);
 
+/* ===================================================================================== */
+/* Optimized variants (kernels/opt/): same signatures and params as the references.      */
+/* Each is bit-exact with its _ref on every p its _supports(p) accepts; the dispatcher    */
+/* bnn_<op>() is the one place that chooses. Build with -DBNN_KERNELS=BNN_KERNELS_REF to   */
+/* link only the references into the dispatch (the _opt functions still compile).        */
+/* ===================================================================================== */
+
+/** Kernel selection for the dispatchers (STYLE §6). */
+#define BNN_KERNELS_REF 0 /**< dispatchers call the reference kernels only */
+#define BNN_KERNELS_OPT 1 /**< dispatchers call an optimized variant when it supports p */
+#ifndef BNN_KERNELS
+#define BNN_KERNELS BNN_KERNELS_OPT
+#endif
+
+/**
+ * @brief Optimized LceBconv2d: direct convolution on packed words (no im2col), output
+ *        channels in blocks that share each loaded input word, SWAR / carry-save popcount
+ *        (byte table on Cortex-M0 when it measures faster), output transform fused.
+ *        Same arguments and results as bnn_bconv2d_ref; needs no scratch.
+ */
+bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
+                             const uint32_t *filter, void *out, void *scratch);
+/** 1 if bnn_bconv2d_opt handles p: pad_mode BNN_BPAD_ONE or BNN_BPAD_ZERO_INT (not
+ *  BNN_BPAD_ZERO_FLOAT), any output type, stride, dilation, groups and shape. */
+int bnn_bconv2d_opt_supports(const bnn_bconv2d_params_t *p);
+
+/** @brief Optimized LceBMaxPool2d: clipped window ranges computed once per output pixel
+ *         (no per-tap bounds checks), a 2x2 fast path. Same results as bnn_bmaxpool2d_ref. */
+bnn_status_t bnn_bmaxpool2d_opt(const bnn_bmaxpool2d_params_t *p, const uint32_t *in, uint32_t *out);
+/** 1 if bnn_bmaxpool2d_opt handles p (every valid p). */
+int bnn_bmaxpool2d_opt_supports(const bnn_bmaxpool2d_params_t *p);
+
+/** @brief Optimized LceQuantize of float: 32 channels per word, branch-free sign test on the
+ *         bit pattern (bit = 0x80800000 <= u <= 0xFF800000). Same results as _ref. */
+bnn_status_t bnn_quantize_f32_opt(const bnn_quantize_params_t *p, const float *in, uint32_t *out);
+/** 1 if bnn_quantize_f32_opt handles p (every valid p). */
+int bnn_quantize_f32_opt_supports(const bnn_quantize_params_t *p);
+
+/** @brief Optimized LceQuantize of int8: 32 channels per word, branch-free (q < zero_point).
+ *         Same results as bnn_quantize_s8_ref. */
+bnn_status_t bnn_quantize_s8_opt(const bnn_quantize_params_t *p, const int8_t *in, uint32_t *out);
+/** 1 if bnn_quantize_s8_opt handles p (every valid p). */
+int bnn_quantize_s8_opt_supports(const bnn_quantize_params_t *p);
+
 #ifdef __cplusplus
 }
 #endif
