@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="train on a subset (tuning only)")
     p.add_argument("--filters", default="32,64,128", help="filters per stage")
     p.add_argument("--dense-units", type=int, default=128)
-    p.add_argument("--first-layer", default="binary", choices=["binary", "float"])
+    p.add_argument("--first-layer", default="float", choices=["binary", "float"])
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,

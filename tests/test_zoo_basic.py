@@ -96,13 +96,16 @@ def test_bnn_cnn_small_is_lce_friendly():
     model = zoo.get("bnn_cnn_small")
     assert model.name == "bnn_cnn_small" and model.output_shape == (None, 10)
     layers = model.layers
-    convs = [layer for layer in layers if isinstance(layer, lq.layers.QuantConv2D)]
+    convs = [layer for layer in layers if isinstance(layer, tf.keras.layers.Conv2D)]
     assert [c.name for c in convs] == ["conv1", "conv2", "conv3"]
     assert [c.filters for c in convs] == [32, 64, 128]
-    assert convs[0].input_quantizer is None  # real input, binary kernel
+    assert type(convs[0]) is tf.keras.layers.Conv2D  # real input, real kernel (the default)
     for c in convs:
-        assert isinstance(c.kernel_quantizer, lq.quantizers.SteSign) and not c.use_bias
-        assert isinstance(c.kernel_constraint, lq.constraints.WeightClip)
+        assert not c.use_bias
+        if c is not convs[0]:
+            assert isinstance(c, lq.layers.QuantConv2D)
+            assert isinstance(c.kernel_quantizer, lq.quantizers.SteSign)
+            assert isinstance(c.kernel_constraint, lq.constraints.WeightClip)
         i = layers.index(c)
         # conv -> BN -> MaxPool directly, so LCE fuses BN into the output threshold and bit-packs.
         assert isinstance(layers[i + 1], tf.keras.layers.BatchNormalization)
@@ -149,10 +152,11 @@ def test_bnn_cnn_small_input_shapes_and_options(shape):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_bnn_cnn_small_float_first_layer():
-    model = zoo.get("bnn_cnn_small", first_layer="float", filters=(8, 8, 8))
+def test_bnn_cnn_small_binary_first_layer():
+    model = zoo.get("bnn_cnn_small", first_layer="binary", filters=(8, 8, 8))
     conv1 = model.get_layer("conv1")
-    assert type(conv1) is tf.keras.layers.Conv2D and not conv1.use_bias
+    assert isinstance(conv1, lq.layers.QuantConv2D) and conv1.input_quantizer is None
+    assert isinstance(conv1.kernel_quantizer, lq.quantizers.SteSign) and not conv1.use_bias
     names = [layer.name for layer in model.layers]
     assert names[names.index("conv1") + 1:names.index("conv1") + 3] == ["conv1_bn", "pool1"]
     assert isinstance(model.get_layer("conv2").input_quantizer, lq.quantizers.SteSign)

@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import re
-from typing import Callable
+
 
 import bnn_lq  # noqa: F401  (Keras 2 switch before TensorFlow)
 import tensorflow as tf
@@ -91,58 +91,54 @@ def fixed_layer_names(model: tf.keras.Model, *, name: str) -> tf.keras.Model:
     config["input_layers"] = nodes(config["input_layers"])
     config["output_layers"] = nodes(config["output_layers"])
     config["name"] = name
-    # The config was made from ``model`` in this process a moment ago, so rebuilding its
-    # Python-lambda ``Lambda`` layers (MeliusNet's merge blocks) carries no foreign code.
-    from tf_keras.src.saving.serialization_lib import SafeModeScope
-
-    with SafeModeScope(False):
-        copy = tf.keras.Model.from_config(config)
+    copy = tf.keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
 
 
-def _build(entry: str, make: Callable, input_shape, num_classes: int, weights, *,
-           min_size: int = 1) -> tf.keras.Model:
+def _build(entry: str, factory_name: str, input_shape, num_classes: int, weights, *,
+           min_size: int = 1, rename: bool = True) -> tf.keras.Model:
     h, w, c = check_input_shape(entry, input_shape)
     pad_h, pad_w = max(0, min_size - h), max(0, min_size - w)
-    if pad_h or pad_w:
-        padding = ((pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2))
-        make = _padded(make, padding)
-    model = make(input_shape=(h, w, c), weights=None, num_classes=int(num_classes))
-    model = fixed_layer_names(model, name=entry)
+    padding = ((pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2))
+    make = _factory(factory_name, padding if pad_h or pad_w else None)
+    model = make(input_shape=(h, w, c), weights=None, num_classes=int(num_classes)).build()
+    model = fixed_layer_names(model, name=entry) if rename else _renamed(model, entry)
     return load_weights(model, weights, name=entry)
 
 
-def _padded(make: Callable, padding) -> Callable:
-    """Builds ``make``'s factory with a ZeroPadding2D (``input_pad``) before its stem."""
-    from zookeeper import factory
-
-    base = make.factory
-
-    @factory
-    class Padded(base):
-        def stem_module(self, filters, x):
-            x = tf.keras.layers.ZeroPadding2D(padding, name="input_pad")(x)
-            return super().stem_module(filters, x)
-
-    def build(*, input_shape, weights, num_classes):
-        return Padded(input_shape=input_shape, weights=weights, num_classes=num_classes).build()
-
-    return build
+def _renamed(model: tf.keras.Model, name: str) -> tf.keras.Model:
+    model._name = name
+    return model
 
 
-def _factory_builder(factory_cls) -> Callable:
-    def build(*, input_shape, weights, num_classes):
-        return factory_cls(input_shape=input_shape, weights=weights, num_classes=num_classes).build()
-
-    build.factory = factory_cls
-    return build
-
-
-def _larq_zoo(module: str, factory_name: str) -> Callable:
+def _factory(factory_name: str, padding):
+    """larq-zoo's factory ``module:Class`` with its input layer named ``input`` and, when
+    ``padding`` is given, a ``ZeroPadding2D`` (``input_pad``) in front of its stem."""
     import importlib
 
-    return _factory_builder(getattr(importlib.import_module(module), factory_name))
+    from larq_zoo.core import utils
+    from zookeeper import factory
+
+    module, cls = factory_name.split(":")
+    base = getattr(importlib.import_module(module), cls)
+
+    @factory
+    class Factory(base):
+        @property
+        def image_input(self):
+            if not hasattr(self, "_image_input"):
+                shape = utils.validate_input(self.input_shape, self.weights, self.include_top,
+                                             self.num_classes)
+                self._image_input = tf.keras.Input(shape=shape, name="input")
+            return self._image_input
+
+        def stem_module(self, filters, x):
+            if padding is not None:
+                x = tf.keras.layers.ZeroPadding2D(padding, name="input_pad")(x)
+            return super().stem_module(filters, x)
+
+    return Factory
 
 
 _QUICKNET_PAPER = "Bannink et al. 2021, Larq Compute Engine (arXiv:2011.09398); larq_zoo.sota"
@@ -157,7 +153,7 @@ def quicknet(input_shape=(224, 224, 3), num_classes: int = 1000, *, weights=None
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("quicknet", _larq_zoo("larq_zoo.sota.quicknet", "QuickNetFactory"), input_shape,
+    return _build("quicknet", "larq_zoo.sota.quicknet:QuickNetFactory", input_shape,
                   num_classes, weights, min_size=_QUICKNET_MIN)
 
 
@@ -171,7 +167,7 @@ def quicknet_small(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("quicknet_small", _larq_zoo("larq_zoo.sota.quicknet", "QuickNetSmallFactory"),
+    return _build("quicknet_small", "larq_zoo.sota.quicknet:QuickNetSmallFactory",
                   input_shape, num_classes, weights, min_size=_QUICKNET_MIN)
 
 
@@ -185,7 +181,7 @@ def quicknet_large(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("quicknet_large", _larq_zoo("larq_zoo.sota.quicknet", "QuickNetLargeFactory"),
+    return _build("quicknet_large", "larq_zoo.sota.quicknet:QuickNetLargeFactory",
                   input_shape, num_classes, weights, min_size=_QUICKNET_MIN)
 
 
@@ -202,8 +198,7 @@ def binary_densenet28(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("binary_densenet28", _larq_zoo("larq_zoo.literature.densenet",
-                                                 "BinaryDenseNet28Factory"),
+    return _build("binary_densenet28", "larq_zoo.literature.densenet:BinaryDenseNet28Factory",
                   input_shape, num_classes, weights)
 
 
@@ -217,8 +212,7 @@ def binary_densenet37(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("binary_densenet37", _larq_zoo("larq_zoo.literature.densenet",
-                                                 "BinaryDenseNet37Factory"),
+    return _build("binary_densenet37", "larq_zoo.literature.densenet:BinaryDenseNet37Factory",
                   input_shape, num_classes, weights)
 
 
@@ -232,8 +226,7 @@ def binary_densenet45(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    return _build("binary_densenet45", _larq_zoo("larq_zoo.literature.densenet",
-                                                 "BinaryDenseNet45Factory"),
+    return _build("binary_densenet45", "larq_zoo.literature.densenet:BinaryDenseNet45Factory",
                   input_shape, num_classes, weights)
 
 
@@ -247,7 +240,8 @@ def meliusnet22(input_shape=(224, 224, 3), num_classes: int = 1000, *,
         num_classes: Number of output classes.
         weights: None, or the path of a local weights file for this shape and class count.
     """
-    # MeliusNet's merge layers are Python-lambda ``Lambda`` layers: a saved .keras file
-    # loads only with ``tf.keras.models.load_model(..., safe_mode=False)``.
-    return _build("meliusnet22", _larq_zoo("larq_zoo.literature.meliusnet", "MeliusNet22Factory"),
-                  input_shape, num_classes, weights)
+    # larq-zoo names every MeliusNet layer itself (deterministically); its merge layers are
+    # Python-lambda ``Lambda`` layers, which cannot be rebuilt from a config, so the model
+    # is kept as built. A saved .keras file loads only with ``safe_mode=False``.
+    return _build("meliusnet22", "larq_zoo.literature.meliusnet:MeliusNet22Factory",
+                  input_shape, num_classes, weights, rename=False)

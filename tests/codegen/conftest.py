@@ -5,7 +5,8 @@ compile the generated C with the runtime on the host.
 The models are chosen so that, together, they walk every code path of codegen.py:
 bit-packed chains, SAME with pad_values 0 and 1, stride 2, LceBMaxPool2d, a float first
 layer, real-input binary-kernel layers (the binw path), binary dense layers
-(LceDequantize -> FULLY_CONNECTED), global average pooling and softmax.
+(LceDequantize -> FULLY_CONNECTED), global average pooling, softmax, and the chains the
+code generator fuses into one bnn_conv2d_pool_quantize step.
 """
 
 from __future__ import annotations
@@ -69,6 +70,22 @@ MODEL_SPECS = {
         ("maxpool", dict(pool_size=2, strides=1, padding="same")),
         ("flatten", {}),
         ("dense", dict(units=10)),
+    ], {}),
+    # fusable chains (codegen.lower): a real-input binary-kernel stem -> BN -> max-pool
+    # (LCE: CONV_2D -> LceQuantize -> LceBMaxPool2d), and a SAME pv=0 binary conv -> ReLU
+    # -> BN -> SAME 3/2 max-pool -> flatten (LceBconv2d -> RELU -> MUL -> ADD ->
+    # MAX_POOL_2D -> RESHAPE -> LceQuantize) before a binary dense layer
+    "fused": ((12, 12, 2), [
+        ("rconv_bink", dict(filters=8, kernel_size=3, padding="same")),
+        ("bn", {}),
+        ("maxpool", dict(pool_size=2)),
+        ("bconv", dict(filters=33, kernel_size=3, padding="same")),
+        ("relu", {}),
+        ("bn", {}),
+        ("maxpool", dict(pool_size=3, strides=2, padding="same")),
+        ("flatten", {}),
+        ("bdense", dict(units=10)),
+        ("softmax", {}),
     ], {}),
     # int8 builtins (LCE's dummy int8 ranges) with int8 input and output
     "int8": ((12, 12, 3), [

@@ -24,7 +24,7 @@ from bnn_lq.convert.flatbuffer import read
 pytestmark = pytest.mark.slow
 
 N_INPUTS = 4
-MODELS = ["bchain", "binw", "float_ops", "int8"]
+MODELS = ["bchain", "binw", "float_ops", "int8", "fused"]
 # What each model must exercise in the generated code (guards against a model that
 # silently stops covering a path after a converter or codegen change).
 EXPECTED_CALLS = {
@@ -36,6 +36,17 @@ EXPECTED_CALLS = {
                   "bnn_prelu_f32(", "bnn_max_pool2d_f32(", "view: aliases"],
     "int8": ["bnn_conv2d_s8(", "bnn_quantize_s8(", "bnn_affine_quantize_s8(",
              "bnn_fully_connected_s8(", "bnn_softmax_s8("],
+}
+# With fusion (the default), the real-valued chains that end in LceQuantize become one
+# bnn_conv2d_pool_quantize call; the lists above hold for fuse=False.
+EXPECTED_FUSED = {
+    "bchain": ["BNN_FUSED_CONV_F32", "bnn_bmaxpool2d(", "BNN_OUT_PACKED", "BNN_BPAD_ZERO_FLOAT"],
+    "binw": ["bnn_conv2d_binw_f32(", "BNN_FUSED_CONV_BINW_F32", "BNN_FUSED_BCONV",
+             ".pack_channels = 144", "bnn_fully_connected_binw_f32("],
+    "float_ops": ["bnn_depthwise_conv2d_f32(", "bnn_max_pool2d_f32("],
+    "int8": ["BNN_FUSED_CONV_S8", ".quant_s8 = 1", "bnn_fully_connected_s8("],
+    "fused": ["BNN_FUSED_CONV_BINW_F32", "BNN_FUSED_BCONV", ".has_pool = 1",
+              ".has_bpool = 1"],
 }
 
 
@@ -89,12 +100,15 @@ def oracle_mod():
     return oracle
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
 @pytest.mark.parametrize("name", MODELS)
-def test_model_matches_lce(name, tflite_models, runtime_lib, tmp_path, oracle_mod):
+def test_model_matches_lce(name, fuse, tflite_models, runtime_lib, tmp_path, oracle_mod):
+    if name not in EXPECTED_CALLS and not fuse:
+        pytest.skip(f"{name} exists for its fused chains")
     fb = tflite_models[name]
     graph = read(fb, name=f"{name}.tflite")
-    files = codegen.emit(graph, name=name)
-    for needle in EXPECTED_CALLS[name]:
+    files = codegen.emit(graph, name=name, fuse=fuse)
+    for needle in (EXPECTED_FUSED if fuse else EXPECTED_CALLS)[name]:
         assert needle in files["model.c"], f"{name}: generated code lacks {needle!r}"
     exe = build_model_exe(files, tmp_path / "full", runtime_lib)
     xs = _inputs(graph, N_INPUTS, seed=11)

@@ -2,12 +2,13 @@
  * bnn_bconv2d_opt_supports() accepts.
  *
  * Why it is faster than the reference:
- * 1. Direct convolution on packed words, no im2col. For each output pixel the taps inside
- *    the input form one rectangle [fy0, fy1) x [fx0, fx1), computed once per pixel, so the
- *    interior has no per-tap bounds checks. With dilation_w == 1 and groups == 1 each
- *    filter row of the rectangle is ONE contiguous run of (fx1 - fx0) * words words in both
- *    the input and the filter (the dense layers, 1x1 on a 1x1 input, are a single run).
- * 2. Output channels in blocks of BNN_BCONV_OPT_BLOCK: every input word is loaded once and
+ * 1. Direct convolution on packed words, no im2col buffer for the layer. For each output
+ *    pixel the KH*KW*words_g input words of its taps are gathered once into a small patch on
+ *    the stack (at most BNN_BCONV_OPT_PATCH_WORDS words; outside taps get the word 0, which
+ *    is one padding: popcount(0 ^ f) = popcount(f)); 1x1 kernels read the input pixel
+ *    directly (the dense layers). Every output channel's filter is then ONE contiguous run of
+ *    the same length, so the innermost loop is a branch-free binary dot product.
+ * 2. Output channels in blocks of BNN_BCONV_OPT_BLOCK: each patch word is loaded once and
  *    XOR-ed with the block's filters; the partial counts stay in registers.
  * 3. Popcount with byte-field accumulators and a carry-save adder per three words
  *    (bnn_popcount_opt.h); one horizontal sum per run of <= 30 words.
@@ -15,8 +16,8 @@
  *    bnn_bconv_transform (the same operations in the same order, so the floats are equal
  *    bit for bit), int8 output a float-only rounding that equals bnn_round_sat_s8 (see
  *    round_sat_s8 below), packed output the thresholds.
- * Border pixels with one padding add popcount(filter word) for each outside tap (the input
- * word is 0 there); zero padding (integer path) counts the outside taps instead.
+ * Zero padding (integer path) subtracts the filter popcount of the outside taps again on
+ * border pixels (only there) and counts them apart, as the reference does.
  */
 #include "../../src/bnn_internal.h"
 #include "bnn_popcount_opt.h"
@@ -25,6 +26,12 @@
  * 2 is best on the M4 and the M0 (4 spills the partial counts on both). */
 #ifndef BNN_BCONV_OPT_BLOCK
 #define BNN_BCONV_OPT_BLOCK 2
+#endif
+
+/* Largest per-pixel patch (KH * KW * words per group) on the stack: 160 words = 640 bytes
+ * (3x3 with 512 channels). Bigger kernels with more than one tap go to the reference. */
+#ifndef BNN_BCONV_OPT_PATCH_WORDS
+#define BNN_BCONV_OPT_PATCH_WORDS 160
 #endif
 
 #if BNN_OPT_POPCOUNT_LUT
@@ -39,107 +46,110 @@ const uint8_t bnn_opt_popcount_table[256] = {
 };
 #endif
 
-/* ---- Runs: popcount(x[j] ^ f_b[j]) for j < len (len <= BNN_OPT_RUN_MAX), byte fields ---- */
+/* ---- Runs: byte fields of popcount(x[j] ^ f_b[j]), j < len <= BNN_OPT_RUN_MAX ---- */
 
-BNN_OPT_INLINE uint32_t run1(const uint32_t *x, const uint32_t *f, int32_t len)
-{
-    uint32_t s = 0u;
-    for (; len >= 3; len -= 3, x += 3, f += 3) {
-        s += bnn_opt_pc3(x[0] ^ f[0], x[1] ^ f[1], x[2] ^ f[2]);
-    }
-    if (len == 2) {
-        s += bnn_opt_pc2(x[0] ^ f[0], x[1] ^ f[1]);
-    } else if (len == 1) {
-        s += bnn_opt_pc1(x[0] ^ f[0]);
-    }
-    return s;
-}
-
-/* popcount of the filter words alone (outside taps with one padding: the input is 0). */
-BNN_OPT_INLINE uint32_t run_filter(const uint32_t *f, int32_t len)
+BNN_OPT_INLINE uint32_t run_filter(const uint32_t *f, int32_t len, bnn_opt_masks_t m)
 {
     uint32_t s = 0u;
     for (; len >= 3; len -= 3, f += 3) {
-        s += bnn_opt_pc3(f[0], f[1], f[2]);
+        s += bnn_opt_pc3(f[0], f[1], f[2], m);
     }
     if (len == 2) {
-        s += bnn_opt_pc2(f[0], f[1]);
+        s += bnn_opt_pc2(f[0], f[1], m);
     } else if (len == 1) {
-        s += bnn_opt_pc1(f[0]);
+        s += bnn_opt_pc1(f[0], m);
     }
     return s;
 }
 
-BNN_OPT_INLINE void run2(const uint32_t *x, const uint32_t *f0, size_t fs, int32_t len,
-                         int32_t *acc)
-{
-    const uint32_t *f1 = f0 + fs;
-    uint32_t s0 = 0u, s1 = 0u;
-    for (; len >= 3; len -= 3, x += 3, f0 += 3, f1 += 3) {
-        const uint32_t x0 = x[0], x1 = x[1], x2 = x[2];
-        s0 += bnn_opt_pc3(x0 ^ f0[0], x1 ^ f0[1], x2 ^ f0[2]);
-        s1 += bnn_opt_pc3(x0 ^ f1[0], x1 ^ f1[1], x2 ^ f1[2]);
-    }
-    if (len == 2) {
-        const uint32_t x0 = x[0], x1 = x[1];
-        s0 += bnn_opt_pc2(x0 ^ f0[0], x1 ^ f0[1]);
-        s1 += bnn_opt_pc2(x0 ^ f1[0], x1 ^ f1[1]);
-    } else if (len == 1) {
-        const uint32_t x0 = x[0];
-        s0 += bnn_opt_pc1(x0 ^ f0[0]);
-        s1 += bnn_opt_pc1(x0 ^ f1[0]);
-    }
-    acc[0] += bnn_opt_hsum(s0);
-    acc[1] += bnn_opt_hsum(s1);
-}
+/*
+ * The dot products are separate, non-inlined functions: the register allocator then sees
+ * only the loop (masks, pointers, counts), and nothing of the caller spills into it.
+ * Each returns popcount(x ^ f_b) over kw words, in runs of <= BNN_OPT_RUN_MAX words.
+ */
+#if defined(__GNUC__)
+#define BNN_OPT_NOINLINE __attribute__((noinline))
+#else
+#define BNN_OPT_NOINLINE
+#endif
 
-BNN_OPT_INLINE void run4(const uint32_t *x, const uint32_t *f0, size_t fs, int32_t len,
-                         int32_t *acc)
+static BNN_OPT_NOINLINE int32_t dot1(const uint32_t *x, const uint32_t *f0, int32_t kw)
 {
-    const uint32_t *f1 = f0 + fs, *f2 = f1 + fs, *f3 = f2 + fs;
-    uint32_t s0 = 0u, s1 = 0u, s2 = 0u, s3 = 0u;
-    for (; len >= 3; len -= 3, x += 3, f0 += 3, f1 += 3, f2 += 3, f3 += 3) {
-        const uint32_t x0 = x[0], x1 = x[1], x2 = x[2];
-        s0 += bnn_opt_pc3(x0 ^ f0[0], x1 ^ f0[1], x2 ^ f0[2]);
-        s1 += bnn_opt_pc3(x0 ^ f1[0], x1 ^ f1[1], x2 ^ f1[2]);
-        s2 += bnn_opt_pc3(x0 ^ f2[0], x1 ^ f2[1], x2 ^ f2[2]);
-        s3 += bnn_opt_pc3(x0 ^ f3[0], x1 ^ f3[1], x2 ^ f3[2]);
-    }
-    if (len == 2) {
-        const uint32_t x0 = x[0], x1 = x[1];
-        s0 += bnn_opt_pc2(x0 ^ f0[0], x1 ^ f0[1]);
-        s1 += bnn_opt_pc2(x0 ^ f1[0], x1 ^ f1[1]);
-        s2 += bnn_opt_pc2(x0 ^ f2[0], x1 ^ f2[1]);
-        s3 += bnn_opt_pc2(x0 ^ f3[0], x1 ^ f3[1]);
-    } else if (len == 1) {
-        const uint32_t x0 = x[0];
-        s0 += bnn_opt_pc1(x0 ^ f0[0]);
-        s1 += bnn_opt_pc1(x0 ^ f1[0]);
-        s2 += bnn_opt_pc1(x0 ^ f2[0]);
-        s3 += bnn_opt_pc1(x0 ^ f3[0]);
-    }
-    acc[0] += bnn_opt_hsum(s0);
-    acc[1] += bnn_opt_hsum(s1);
-    acc[2] += bnn_opt_hsum(s2);
-    acc[3] += bnn_opt_hsum(s3);
-}
-
-/* A run of any length for a block of B filters (B a constant after inlining). */
-BNN_OPT_INLINE void run_block(int B, const uint32_t *x, const uint32_t *f, size_t fs,
-                              int32_t len, int32_t *acc)
-{
-    while (len > 0) {
-        const int32_t n = len < BNN_OPT_RUN_MAX ? len : BNN_OPT_RUN_MAX;
-        if (B == 4) {
-            run4(x, f, fs, n, acc);
-        } else if (B == 2) {
-            run2(x, f, fs, n, acc);
-        } else {
-            acc[0] += bnn_opt_hsum(run1(x, f, n));
+    const bnn_opt_masks_t m = bnn_opt_masks();
+    int32_t acc = 0;
+    while (kw > 0) {
+        const int32_t n = kw < BNN_OPT_RUN_MAX ? kw : BNN_OPT_RUN_MAX;
+        const uint32_t *const end = x + 3 * (n / 3);
+        uint32_t s0 = 0u;
+        while (x != end) {
+            s0 += bnn_opt_pc3(x[0] ^ f0[0], x[1] ^ f0[1], x[2] ^ f0[2], m);
+            x += 3;
+            f0 += 3;
         }
-        x += n;
-        f += n;
-        len -= n;
+        if (n % 3 == 2) {
+            s0 += bnn_opt_pc2(x[0] ^ f0[0], x[1] ^ f0[1], m);
+        } else if (n % 3 == 1) {
+            s0 += bnn_opt_pc1(x[0] ^ f0[0], m);
+        }
+        x += n % 3;
+        f0 += n % 3;
+        acc += bnn_opt_hsum(s0);
+        kw -= n;
+    }
+    return acc;
+}
+
+static BNN_OPT_NOINLINE void dot2(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *acc)
+{
+    const bnn_opt_masks_t m = bnn_opt_masks();
+    const uint32_t *f1 = f0 + kw;
+    int32_t a0 = 0, a1 = 0;
+    while (kw > 0) {
+        const int32_t n = kw < BNN_OPT_RUN_MAX ? kw : BNN_OPT_RUN_MAX;
+        const uint32_t *const end = x + 3 * (n / 3);
+        uint32_t s0 = 0u, s1 = 0u;
+        while (x != end) {
+            const uint32_t x0 = x[0], x1 = x[1], x2 = x[2];
+            s0 += bnn_opt_pc3(x0 ^ f0[0], x1 ^ f0[1], x2 ^ f0[2], m);
+            s1 += bnn_opt_pc3(x0 ^ f1[0], x1 ^ f1[1], x2 ^ f1[2], m);
+            x += 3;
+            f0 += 3;
+            f1 += 3;
+        }
+        if (n % 3 == 2) {
+            s0 += bnn_opt_pc2(x[0] ^ f0[0], x[1] ^ f0[1], m);
+            s1 += bnn_opt_pc2(x[0] ^ f1[0], x[1] ^ f1[1], m);
+        } else if (n % 3 == 1) {
+            s0 += bnn_opt_pc1(x[0] ^ f0[0], m);
+            s1 += bnn_opt_pc1(x[0] ^ f1[0], m);
+        }
+        x += n % 3;
+        f0 += n % 3;
+        f1 += n % 3;
+        a0 += bnn_opt_hsum(s0);
+        a1 += bnn_opt_hsum(s1);
+        kw -= n;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+static BNN_OPT_NOINLINE void dot4(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *acc)
+{
+    dot2(x, f0, kw, acc);
+    dot2(x, f0 + 2 * (size_t)kw, kw, acc + 2);
+}
+
+/* acc[b] = popcount(x ^ f_b) over kw words, for B filters f_b = f + b * kw. */
+BNN_OPT_INLINE void dot_block(int B, const uint32_t *x, const uint32_t *f, int32_t kw,
+                              int32_t *acc)
+{
+    if (B == 4) {
+        dot4(x, f, kw, acc);
+    } else if (B == 2) {
+        dot2(x, f, kw, acc);
+    } else {
+        acc[0] = dot1(x, f, kw);
     }
 }
 
@@ -153,76 +163,30 @@ typedef struct {
     int32_t cg;         /* channels per group */
     int32_t cout_g;     /* output channels per group */
     int32_t taps;       /* KH * KW */
-    size_t fs;          /* words per output channel of the filter: KH * KW * words_g */
-    size_t row_step;    /* words between input rows fy and fy + 1: dh * in_w * words_in */
-    size_t tap_step;    /* words between input taps fx and fx + 1: dw * words_in */
-    int merge;          /* the taps of a filter row are one contiguous run */
+    int32_t kw;         /* words per output channel of the filter: KH * KW * words_g */
 } geom_t;
 
-/* Taps of one output pixel that fall inside the input. */
+/* Taps of one output pixel that fall inside the input: [fy0, fy1) x [fx0, fx1). */
 typedef struct {
     int32_t fy0, fy1, fx0, fx1;
-    const uint32_t *x; /* input word of tap (fy0, fx0), group 0 */
 } window_t;
 
-/* acc[b] += sum over the inside taps of popcount(x ^ f_b), for B filters from f_co. */
-BNN_OPT_INLINE void accumulate(int B, const geom_t *g, const window_t *wd, const uint32_t *x,
-                               const uint32_t *f_co, int32_t *acc)
-{
-    const bnn_window_t *w = &g->p->win;
-    const int32_t nfx = wd->fx1 - wd->fx0;
-    const uint32_t *f = f_co + ((size_t)wd->fy0 * (size_t)w->kernel_w + (size_t)wd->fx0)
-                                   * (size_t)g->words_g;
-    const size_t f_row = (size_t)w->kernel_w * (size_t)g->words_g;
-    int32_t fy, fx;
-    if (g->merge) {
-        const int32_t len = nfx * g->words_g;
-        for (fy = wd->fy0; fy < wd->fy1; ++fy) {
-            run_block(B, x, f, g->fs, len, acc);
-            x += g->row_step;
-            f += f_row;
-        }
-    } else {
-        for (fy = wd->fy0; fy < wd->fy1; ++fy) {
-            const uint32_t *xt = x;
-            const uint32_t *ft = f;
-            for (fx = 0; fx < nfx; ++fx) {
-                run_block(B, xt, ft, g->fs, g->words_g, acc);
-                xt += g->tap_step;
-                ft += g->words_g;
-            }
-            x += g->row_step;
-            f += f_row;
-        }
-    }
-}
-
-/* One padding: popcount of the filter words of every outside tap of one filter. */
+/* Zero padding: popcount of the filter words of every outside tap of one filter. */
 static int32_t outside_filter_count(const geom_t *g, const window_t *wd, const uint32_t *f_co)
 {
     const bnn_window_t *w = &g->p->win;
+    const bnn_opt_masks_t m = bnn_opt_masks();
     int32_t fy, fx, acc = 0;
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int inside_row = fy >= wd->fy0 && fy < wd->fy1;
-        const uint32_t *f = f_co + (size_t)fy * (size_t)w->kernel_w * (size_t)g->words_g;
-        if (!inside_row) {
-            /* The whole filter row: one run. */
-            int32_t len = w->kernel_w * g->words_g;
-            while (len > 0) {
-                const int32_t n = len < BNN_OPT_RUN_MAX ? len : BNN_OPT_RUN_MAX;
-                acc += bnn_opt_hsum(run_filter(f, n));
-                f += n;
-                len -= n;
-            }
-            continue;
-        }
         for (fx = 0; fx < w->kernel_w; ++fx) {
-            if (fx < wd->fx0 || fx >= wd->fx1) {
-                const uint32_t *ft = f + (size_t)fx * (size_t)g->words_g;
+            if (!inside_row || fx < wd->fx0 || fx >= wd->fx1) {
+                const uint32_t *ft = f_co + ((size_t)fy * (size_t)w->kernel_w + (size_t)fx)
+                                                * (size_t)g->words_g;
                 int32_t len = g->words_g;
                 while (len > 0) {
                     const int32_t n = len < BNN_OPT_RUN_MAX ? len : BNN_OPT_RUN_MAX;
-                    acc += bnn_opt_hsum(run_filter(ft, n));
+                    acc += bnn_opt_hsum(run_filter(ft, n, m));
                     ft += n;
                     len -= n;
                 }
@@ -253,21 +217,22 @@ BNN_OPT_INLINE int8_t round_sat_s8(float y)
     return (int8_t)bnn_clamp_i32(r, -128, 127);
 }
 
-/* Output channels [co, co + B) of one pixel: accumulate, then transform and store. */
+/* Output channels [co, co + B) of one pixel: accumulate, then transform and store. x is the
+ * pixel's patch (kw words); n_out its outside taps (zero padding only, else 0). */
 BNN_OPT_INLINE void do_block(int B, const geom_t *g, const window_t *wd, const uint32_t *x,
                              const uint32_t *filter, int32_t co, int32_t n_out, size_t pix,
                              void *out, uint32_t *packed)
 {
     const bnn_bconv2d_params_t *p = g->p;
-    const uint32_t *f_co = filter + (size_t)co * g->fs;
+    const uint32_t *f_co = filter + (size_t)co * (size_t)g->kw;
     int32_t acc[4] = {0, 0, 0, 0};
     int32_t b;
-    accumulate(B, g, wd, x, f_co, acc);
-    if (n_out > 0 && p->pad_mode == BNN_BPAD_ONE) {
+    dot_block(B, x, f_co, g->kw, acc);
+    if (n_out > 0) {
+        /* The patch has 0 words at the outside taps: remove what they added. */
         for (b = 0; b < B; ++b) {
-            acc[b] += outside_filter_count(g, wd, f_co + (size_t)b * g->fs);
+            acc[b] -= outside_filter_count(g, wd, f_co + (size_t)b * (size_t)g->kw);
         }
-        n_out = 0; /* counted in acc; only zero padding counts outside taps apart */
     }
     for (b = 0; b < B; ++b) {
         const int32_t c = co + b;
@@ -291,15 +256,51 @@ BNN_OPT_INLINE void do_block(int B, const geom_t *g, const window_t *wd, const u
     }
 }
 
+/* Gathers the kw words of group grp's taps of one pixel into patch (0 outside). */
+static void gather(const geom_t *g, const uint32_t *in, int32_t n, int32_t iy0, int32_t ix0,
+                   int32_t grp, uint32_t *patch)
+{
+    const bnn_window_t *w = &g->p->win;
+    int32_t fy, fx, j;
+    for (fy = 0; fy < w->kernel_h; ++fy) {
+        const int32_t iy = iy0 + fy * w->dilation_h;
+        const int row_in = iy >= 0 && iy < w->in_h;
+        const uint32_t *row = in + ((size_t)n * (size_t)w->in_h + (size_t)(row_in ? iy : 0))
+                                       * (size_t)w->in_w * (size_t)g->words_in
+                              + (size_t)grp * (size_t)g->words_g;
+        for (fx = 0; fx < w->kernel_w; ++fx, patch += g->words_g) {
+            const int32_t ix = ix0 + fx * w->dilation_w;
+            if (row_in && ix >= 0 && ix < w->in_w) {
+                const uint32_t *src = row + (size_t)ix * (size_t)g->words_in;
+                for (j = 0; j < g->words_g; ++j) {
+                    patch[j] = src[j];
+                }
+            } else {
+                for (j = 0; j < g->words_g; ++j) {
+                    patch[j] = 0u;
+                }
+            }
+        }
+    }
+}
+
 int bnn_bconv2d_opt_supports(const bnn_bconv2d_params_t *p)
 {
-    return p != NULL && (p->pad_mode == BNN_BPAD_ONE || p->pad_mode == BNN_BPAD_ZERO_INT);
+    int32_t taps, words_g;
+    if (p == NULL || p->groups < 1 || p->channels_in < 1
+        || (p->pad_mode != BNN_BPAD_ONE && p->pad_mode != BNN_BPAD_ZERO_INT)) {
+        return 0;
+    }
+    taps = p->win.kernel_h * p->win.kernel_w;
+    words_g = BNN_WORDS(p->channels_in / p->groups);
+    return taps == 1 || taps * words_g <= BNN_BCONV_OPT_PATCH_WORDS;
 }
 
 bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
                              const uint32_t *filter, void *out, void *scratch)
 {
     const bnn_window_t *w = &p->win;
+    uint32_t patch[BNN_BCONV_OPT_PATCH_WORDS];
     geom_t g;
     int32_t n, oy, ox, grp, co;
     bnn_status_t st;
@@ -339,10 +340,7 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
     g.words_g = BNN_WORDS(g.cg);
     g.words_out = BNN_WORDS(p->channels_out);
     g.taps = w->kernel_h * w->kernel_w;
-    g.fs = (size_t)g.taps * (size_t)g.words_g;
-    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
-    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
-    g.merge = w->dilation_w == 1 && p->groups == 1;
+    g.kw = g.taps * g.words_g;
 
     for (n = 0; n < w->batch; ++n) {
         for (oy = 0; oy < w->out_h; ++oy) {
@@ -374,29 +372,34 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
                 if (wd.fx1 <= wd.fx0 || wd.fy1 <= wd.fy0) {
                     wd.fx0 = wd.fx1 = wd.fy0 = wd.fy1 = 0; /* no inside tap */
                 }
-                n_out = g.taps - (wd.fy1 - wd.fy0) * (wd.fx1 - wd.fx0);
-                wd.x = in; /* never read when no tap is inside */
-                if (n_out < g.taps) {
-                    wd.x += (((size_t)n * (size_t)w->in_h
-                              + (size_t)(iy0 + wd.fy0 * w->dilation_h)) * (size_t)w->in_w
-                             + (size_t)(ix0 + wd.fx0 * w->dilation_w)) * (size_t)g.words_in;
-                }
+                /* Outside taps count apart only with zero padding. */
+                n_out = p->pad_mode == BNN_BPAD_ZERO_INT
+                            ? g.taps - (wd.fy1 - wd.fy0) * (wd.fx1 - wd.fx0) : 0;
                 for (grp = 0; grp < p->groups; ++grp) {
-                    const uint32_t *xg = wd.x + (size_t)grp * (size_t)g.words_g;
                     const int32_t co_end = (grp + 1) * g.cout_g;
+                    const uint32_t *x;
+                    if (g.taps == 1 && wd.fy1 > wd.fy0) {
+                        /* 1x1 with the tap inside: the input pixel itself. */
+                        x = in + (((size_t)n * (size_t)w->in_h + (size_t)iy0) * (size_t)w->in_w
+                                  + (size_t)ix0) * (size_t)g.words_in
+                            + (size_t)grp * (size_t)g.words_g;
+                    } else {
+                        gather(&g, in, n, iy0, ix0, grp, patch);
+                        x = patch;
+                    }
                     co = grp * g.cout_g;
 #if BNN_BCONV_OPT_BLOCK >= 4
                     for (; co + 4 <= co_end; co += 4) {
-                        do_block(4, &g, &wd, xg, filter, co, n_out, pix, out, &packed);
+                        do_block(4, &g, &wd, x, filter, co, n_out, pix, out, &packed);
                     }
 #endif
 #if BNN_BCONV_OPT_BLOCK >= 2
                     for (; co + 2 <= co_end; co += 2) {
-                        do_block(2, &g, &wd, xg, filter, co, n_out, pix, out, &packed);
+                        do_block(2, &g, &wd, x, filter, co, n_out, pix, out, &packed);
                     }
 #endif
                     for (; co < co_end; ++co) {
-                        do_block(1, &g, &wd, xg, filter, co, n_out, pix, out, &packed);
+                        do_block(1, &g, &wd, x, filter, co, n_out, pix, out, &packed);
                     }
                 }
             }
