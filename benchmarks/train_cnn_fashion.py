@@ -27,7 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import bnn_lq  # noqa: E402,F401  (Keras 2 switch before TensorFlow)
 from bnn_lq import train  # noqa: E402
 
-#: The recipe: the best one found for <= 10 epochs (see PROVENANCE.md of the pretrained model).
+#: The recipe: the best one found for <= 10 epochs (bnn_lq/pretrained/bnn_cnn_small_fashion_mnist/
+#: PROVENANCE.md lists the others tried). bnn_cnn_small defaults: float conv1, 32-64-128, dense 128.
 RECIPE = dict(optimizer="adam", learning_rate=3e-3, schedule="cosine", loss="crossentropy",
               batch_size=64, epochs=10, augment=False, seed=0)
 

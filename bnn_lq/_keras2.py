@@ -22,6 +22,9 @@ def ensure_keras2() -> None:
     """Sets ``TF_USE_LEGACY_KERAS=1``; raises ImportError if Keras 3 is already in use."""
     if "tensorflow" not in sys.modules:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        # TensorFlow's C++ start-up chatter (CUDA, oneDNN) hides our progress lines;
+        # users who want it set TF_CPP_MIN_LOG_LEVEL themselves.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return
     # TensorFlow resolves tf.keras lazily, on first attribute access: if nobody has
     # touched it yet, setting the switch now still selects Keras 2.

@@ -155,6 +155,9 @@ class Step:
             runtime function whose answer must not exceed it.
         alias: (view tensor, source tensor) when the op is a no-op view.
         note: One line for the comment above the call.
+        inplace: Tensors read by the step whose memory the output may take over when
+            the step is their last reader (element i of the output depends on element i
+            of that input only, same shape and type); the plan decides.
         fused_ops: Every operator this step computes, in graph order, when it fuses a
             chain (see :func:`lower`); empty for a one-operator step.
         aux_params: Extra ``static const`` params structs the call refers to, as
@@ -175,6 +178,7 @@ class Step:
     note: str = ""
     fused_ops: tuple = ()
     aux_params: list = dataclasses.field(default_factory=list)
+    inplace: tuple = ()
 
     @property
     def weight_bytes(self) -> int:
@@ -1058,10 +1062,29 @@ def lower(graph: Graph, *, fuse: bool = True) -> list[Step]:
             if fn is None:
                 raise ctx.fail(op, "this operator is not supported by the C runtime",
                                "Supported: " + ", ".join(sorted(_LOWER)))
-            steps.append(fn(ctx, op))
+            steps.append(_mark_inplace(ctx, fn(ctx, op)))
         except (KeyError, IndexError) as exc:
             raise ctx.fail(op, f"missing or malformed option/input ({exc!r})") from exc
     return steps
+
+
+# Kernels whose output element i depends on element i of a same-shaped tensor operand
+# only (and on constants or broadcast operands): running them in place is exact whatever
+# order a variant visits the elements in, as long as the output IS that operand.
+_ELEMENTWISE = ("bnn_clamp_f32", "bnn_leaky_relu_f32", "bnn_logistic_f32", "bnn_tanh_f32",
+                "bnn_requantize_s8", "bnn_lut_s8", "bnn_leaky_relu_s8", "bnn_add_f32",
+                "bnn_sub_f32", "bnn_mul_f32", "bnn_add_s8", "bnn_sub_s8", "bnn_mul_s8",
+                "bnn_prelu_f32", "bnn_prelu_s8")
+
+
+def _mark_inplace(ctx: _Ctx, step: Step) -> Step:
+    if step.function in _ELEMENTWISE and len(step.writes) == 1:
+        y = ctx.t(step.writes[0])
+        step.inplace = tuple(
+            a.value for a in step.args
+            if a.kind == "tensor" and tuple(ctx.t(a.value).shape) == tuple(y.shape)
+            and ctx.t(a.value).dtype == y.dtype)
+    return step
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,12 @@ Choices (the generated ``model.c`` relies on them):
 * **Lifetimes** are inclusive ranges of schedule positions: a tensor is live from
   the op that writes it to the last op that reads it. The model output lives to
   position ``len(schedule)`` (the copy-out). An op's inputs and outputs are live at
-  the same position, so no kernel ever runs in place.
+  the same position, so kernels do not run in place, with one exception:
+* **In place**: an elementwise step (``Step.inplace``: output element i depends on
+  element i of a same-shaped, same-type input only) whose input dies at that step
+  writes over the input: the output becomes an alias of it, like a view. The model
+  input is never written. Fused chains (``codegen.lower``) need no memory for their
+  inner tensors at all.
 * **Placement**: greedy by size, best fit. Allocations are taken from the largest
   down (ties: earliest first, then tensor index); each goes into the smallest gap
   between already placed allocations whose lifetimes overlap its own, or above
@@ -212,7 +217,7 @@ def _raw_weight_bytes(graph: Graph) -> int:
 
 
 def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
-         steps: Sequence | None = None, fuse: bool = True) -> Plan:
+         steps: Sequence | None = None, fuse: bool = True, inplace: bool = True) -> Plan:
     """Plans the arena of ``graph``.
 
     Args:
@@ -228,6 +233,7 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
         fuse: When lowering here, fuse real-valued chains that end in LceQuantize into
             one step (``codegen.lower(graph, fuse=...)``), so their float maps need no
             memory.
+        inplace: Let elementwise steps write over an input that dies at that step.
 
     Returns:
         The plan; ``Plan.check()`` holds for it.
@@ -249,7 +255,8 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
         steps = codegen.lower(graph, fuse=fuse)
     fused: dict[int, tuple[int, ...]] = {}
     if lower:
-        uses = [(s.op, s.reads, s.writes, s.scratch_bytes, s.alias) for s in steps]
+        uses = [(s.op, s.reads, s.writes, s.scratch_bytes, s.alias,
+                 tuple(getattr(s, "inplace", ())) if inplace else ()) for s in steps]
         weight_bytes = sum(s.weight_bytes for s in steps)
         fused = {s.op: tuple(s.fused_ops) for s in steps if getattr(s, "fused_ops", ())}
     else:
@@ -259,7 +266,7 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
             src = graph.tensor(op.inputs[0]) if op.inputs else None
             if op.op in VIEW_OPS and src is not None and not src.is_constant:
                 alias = (op.outputs[0], src.index)
-            uses.append((op.index, op.inputs, op.outputs, 0, alias))
+            uses.append((op.index, op.inputs, op.outputs, 0, alias, ()))
         weight_bytes = _raw_weight_bytes(graph)
     return _plan(graph, uses, alignment, weight_bytes, fused)
 
@@ -267,7 +274,7 @@ def plan(graph: Graph, *, alignment: int = ALIGNMENT, lower: bool = True,
 def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int,
           fused: Mapping[int, tuple[int, ...]] | None = None) -> Plan:
     """uses: per scheduled op, (op index, tensors read, tensors written, scratch bytes,
-    (view, source) alias or None)."""
+    (view, source) alias or None, tensors the output may overwrite in place)."""
     input_tensor, output_tensor = graph.inputs[0], graph.outputs[0]
     schedule = tuple(u[0] for u in uses)
     end = len(schedule)
@@ -276,7 +283,7 @@ def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int,
     last: dict[int, int] = {input_tensor: -1}
     writer: dict[int, int] = {input_tensor: -1}
     scratch: dict[int, tuple[int, int]] = {}
-    for pos, (op_index, reads, writes, scratch_bytes, alias) in enumerate(uses):
+    for pos, (op_index, reads, writes, scratch_bytes, alias, _) in enumerate(uses):
         for t in reads:
             if t < 0 or graph.tensors[t].is_constant:
                 continue
@@ -298,6 +305,23 @@ def _plan(graph: Graph, uses: list, alignment: int, weight_bytes: int,
             first[t], last[t], writer[t] = pos, pos, op_index
         if scratch_bytes:
             scratch[op_index] = (pos, int(scratch_bytes))
+    # In place: the output takes over the memory of an input that dies at this step.
+    for pos, (_, _, writes, _, alias, candidates) in enumerate(uses):
+        if alias is not None or len(writes) != 1 or writes[0] not in first:
+            continue
+        out = writes[0]
+        for src in candidates:
+            root = aliases.get(src, src)
+            if (root == input_tensor or root not in first or last[root] != pos
+                    or graph.tensors[root].nbytes != graph.tensors[out].nbytes):
+                continue
+            last[root] = max(last[root], last[out])
+            for v, r in list(aliases.items()):
+                if r == out:
+                    aliases[v] = root
+            aliases[out] = root
+            del first[out], last[out], writer[out]
+            break
     out_root = aliases.get(output_tensor, output_tensor)
     if out_root not in first:
         raise UnsupportedOpError(f"{graph.source}: no op writes the model output "

@@ -42,7 +42,7 @@ EXPECTED_CALLS = {
 EXPECTED_FUSED = {
     "bchain": ["BNN_FUSED_CONV_F32", "bnn_bmaxpool2d(", "BNN_OUT_PACKED", "BNN_BPAD_ZERO_FLOAT"],
     "binw": ["bnn_conv2d_binw_f32(", "BNN_FUSED_CONV_BINW_F32", "BNN_FUSED_BCONV",
-             ".pack_channels = 144", "bnn_fully_connected_binw_f32("],
+             ".pack_channels = 256", "bnn_fully_connected_binw_f32("],
     "float_ops": ["bnn_depthwise_conv2d_f32(", "bnn_max_pool2d_f32("],
     "int8": ["BNN_FUSED_CONV_S8", ".quant_s8 = 1", "bnn_fully_connected_s8("],
     "fused": ["BNN_FUSED_CONV_BINW_F32", "BNN_FUSED_BCONV", ".has_pool = 1",

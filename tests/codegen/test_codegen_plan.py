@@ -20,18 +20,44 @@ def _independent_overlap_check(p: plan_mod.Plan) -> None:
     for op in g.operators:
         if op.op in plan_mod.VIEW_OPS and op.outputs[0] in p.aliases:
             views[op.outputs[0]] = op.inputs[0]
+    pos = {op_index: i for i, op_index in enumerate(p.schedule)}
+    writer = {t: op.index for op in g.operators for t in op.outputs}
+    # In-place outputs (aliases that are not views): legal only when every reader of the
+    # memory's earlier contents runs at or before the in-place op; then they are one
+    # block, like a view.
+    for out, src in p.aliases.items():
+        if out in views:
+            continue
+        at = pos[writer[out]]
+        for op in g.operators:
+            for t in op.inputs:
+                if t < 0 or t == out or g.tensors[t].is_constant or p.root(t) != src:
+                    continue
+                if pos.get(writer.get(t, -1), -1) < at:
+                    assert pos[op.index] <= at, (
+                        f"{g.tensors[out].name} overwrites {g.tensors[t].name} in place, but "
+                        f"op {op.index} reads it later")
+        views[out] = src
 
     def root(t):
         while t in views:
             t = views[t]
         return t
 
-    pos = {op_index: i for i, op_index in enumerate(p.schedule)}
+    # A fused step runs all its ops at its own position; the tensors written and read
+    # only inside the chain never exist.
+    inner = set()
+    for step_op, chain in p.fused.items():
+        for o in chain:
+            pos[o] = pos[step_op]
+        written = {t for o in chain for t in g.operators[o].outputs}
+        read_outside = {t for op in g.operators if op.index not in chain for t in op.inputs}
+        inner |= {t for t in written if t not in read_outside and t not in g.outputs}
     live = {}
     for op in g.operators:
         i = pos[op.index]
         for t in list(op.inputs) + list(op.outputs):
-            if t < 0 or g.tensors[t].is_constant or root(t) == p.input_tensor:
+            if t < 0 or g.tensors[t].is_constant or root(t) == p.input_tensor or t in inner:
                 continue
             lo, hi = live.get(root(t), (i, i))
             live[root(t)] = (min(lo, i), max(hi, i))
@@ -161,7 +187,7 @@ def test_views_alias_their_input_and_extend_its_life():
     ops = [Operator(0, "RELU", (0,), (1,)), Operator(1, "RESHAPE", (1,), (2,)),
            Operator(2, "RELU", (0,), (3,)), Operator(3, "RELU", (2,), (4,))]
     g = Graph(tensors=t, operators=ops, inputs=(0,), outputs=(4,))
-    p = plan_mod.plan(g)
+    p = plan_mod.plan(g, inplace=False)
     assert p.aliases == {2: 1}
     assert p.offset(2) == p.offset(1)
     assert p.offset(3) != p.offset(1)  # 'a' is live (through its view) while 'b' is written
@@ -180,12 +206,16 @@ def test_plan_rejects_multiple_inputs():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["bchain", "binw", "float_ops", "int8"])
-def test_plan_real_models(tflite_models, name):
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
+@pytest.mark.parametrize("name", ["bchain", "binw", "float_ops", "int8", "fused"])
+def test_plan_real_models(tflite_models, name, fuse):
     g = read(tflite_models[name])
-    p = plan_mod.plan(g)
+    p = plan_mod.plan(g, fuse=fuse)
     p.check()
     _independent_overlap_check(p)
+    assert bool(p.fused) == (fuse and name != "float_ops")
+    if fuse:
+        assert p.arena_bytes <= plan_mod.plan(g, fuse=False).arena_bytes
     assert 0 < p.arena_bytes <= p.naive_bytes
     biggest = p.biggest_tensors
     assert biggest and biggest[0][1] == max(a.nbytes for a in p.allocations)
@@ -193,3 +223,58 @@ def test_plan_real_models(tflite_models, name):
     assert 0 < p.weight_bytes
     if name == "binw":  # +-c float weights are stored bit-packed
         assert p.weight_bytes < raw / 4
+
+
+def test_inplace_elementwise_reuses_a_dying_input():
+    t = [Tensor(0, "x", (1, 8), "float32"), Tensor(1, "a", (1, 8), "float32"),
+         Tensor(2, "b", (1, 8), "float32"), Tensor(3, "c", (1, 8), "float32"),
+         Tensor(4, "y", (1, 8), "float32")]
+    ops = [Operator(0, "RELU", (0,), (1,)),   # reads the model input: never in place
+           Operator(1, "RELU", (1,), (2,)),   # a dies here: b takes its memory
+           Operator(2, "RELU", (2,), (3,)),   # b is read again by op 3: c gets new memory
+           Operator(3, "ADD", (2, 3), (4,), {"fused_activation_function": "NONE"})]
+    g = Graph(tensors=t, operators=ops, inputs=(0,), outputs=(4,))
+    p = plan_mod.plan(g)
+    p.check()
+    _independent_overlap_check(p)
+    assert p.root(2) == 1 and p.root(3) == 3
+    assert p.root(4) in (1, 3)  # the ADD overwrites one of its dying operands
+    assert p.arena_bytes == 64 and plan_mod.plan(g, inplace=False).arena_bytes > 64
+
+
+def test_inplace_keeps_every_value(rng, runtime_lib, tmp_path):
+    """In place changes only where values live: the generated C gives bit-identical
+    outputs with and without it, in a chain of elementwise ops (unary, with a per-channel
+    constant, with both operands the same tensor, int8 requantization excluded)."""
+    from conftest import build_model_exe, run_exe
+
+    from bnn_lq.convert import codegen
+
+    w = rng.normal(size=(16, 6)).astype(np.float32)
+    c = rng.normal(size=(16,)).astype(np.float32)
+    t = [Tensor(0, "x", (1, 6), "float32"), Tensor(1, "w", (16, 6), "float32", data=w),
+         Tensor(2, "fc", (1, 16), "float32"), Tensor(3, "r", (1, 16), "float32"),
+         Tensor(4, "c", (16,), "float32", data=c), Tensor(5, "a", (1, 16), "float32"),
+         Tensor(6, "sq", (1, 16), "float32"), Tensor(7, "lr", (1, 16), "float32"),
+         Tensor(8, "y", (1, 16), "float32")]
+    none = {"fused_activation_function": "NONE"}
+    ops = [Operator(0, "FULLY_CONNECTED", (0, 1, -1), (2,), none),
+           Operator(1, "RELU6", (2,), (3,)),
+           Operator(2, "ADD", (4, 3), (5,), none),
+           Operator(3, "MUL", (5, 5), (6,), {"fused_activation_function": "RELU"}),
+           Operator(4, "LEAKY_RELU", (6,), (7,), {"alpha": 0.5}),
+           Operator(5, "SUB", (7, 4), (8,), none)]
+    g = Graph(tensors=t, operators=ops, inputs=(0,), outputs=(8,))
+    p = plan_mod.plan(g)
+    p.check()
+    _independent_overlap_check(p)
+    assert {p.root(i) for i in (3, 5, 6, 7, 8)} == {2}
+    assert p.arena_bytes == 64 < plan_mod.plan(g, inplace=False).arena_bytes
+    xs = rng.normal(size=(5, 6)).astype(np.float32)
+    outs = []
+    for inplace in (True, False):
+        q = plan_mod.plan(g, inplace=inplace)
+        exe = build_model_exe(codegen.emit(g, plan=q), tmp_path / f"ip{int(inplace)}", runtime_lib)
+        outs.append(run_exe(exe, xs, np.float32, 16))
+    assert np.array_equal(outs[0].view(np.uint32), outs[1].view(np.uint32))
+    assert (outs[0] != 0).any()

@@ -1,0 +1,289 @@
+"""Microcontroller benchmark: one architecture, four builds, every board, one run.
+
+For each board, :func:`bench_mcu` builds and runs under QEMU (``-icount shift=0``: one
+instruction = 1 ns of virtual time, so counts are exact and reproducible):
+
+- ``binary-ref``: the LCE model (:func:`bnn_lq.convert.lce.to_tflite`) with every kernel
+  dispatched to its reference (``-DBNN_KERNELS=BNN_KERNELS_REF``);
+- ``binary-opt``: the same model with the optimized kernels (the default build);
+- ``int8``: the same architecture, full-integer TFLite (``int8_tflite``), our runtime;
+- ``float``: the same architecture in float32 TFLite (``float_tflite``), our runtime.
+
+and reports instructions per inference, flash, RAM (static + stack reserve), arena and
+weight bytes, and the ratios opt/ref, int8/binary and float/binary side by side. Per-layer
+counts of the binary layers come from the kernel bench of ``tests/firmware_opt/app`` (the
+bnn_cnn_small layer shapes run alone, reference and optimized, on the same board), with
+binary MACs per instruction. Instruction counts do not depend on the weights, except
+through data-dependent branches (the clamps of the output transform, the int8 rounding,
+zero skipping in float kernels): an untrained model is representative.
+
+Example:
+    >>> from bnn_lq import bench
+    >>> bench.VARIANTS
+    ('binary-ref', 'binary-opt', 'int8', 'float')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from bnn_lq.errors import BnnLqError, DeployError
+
+__all__ = ["DEFAULT_BOARDS", "VARIANTS", "McuBench", "bench_mcu", "convert_variants",
+           "kernel_bench", "write_report"]
+
+_log = logging.getLogger(__name__)
+
+#: The builds compared on every board.
+VARIANTS = ("binary-ref", "binary-opt", "int8", "float")
+#: Boards benchmarked by default: the M0, the reference M4 and the M55.
+DEFAULT_BOARDS = ("microbit", "netduinoplus2", "mps3-an547")
+
+_CFLAGS = {"binary-ref": "-DBNN_KERNELS=BNN_KERNELS_REF", "binary-opt": "", "int8": "",
+           "float": ""}
+_KERNEL_APP = Path(__file__).resolve().parent.parent / "tests" / "firmware_opt" / "app"
+_BENCH_LINE = re.compile(r"^BNN BENCH (\{.*\})$", re.M)
+
+
+@dataclasses.dataclass
+class McuBench:
+    """Everything one :func:`bench_mcu` run measured.
+
+    Attributes:
+        model: Zoo model name.
+        boards: Boards run.
+        runs: ``runs[board][variant]`` = the device's result as a dict (per_inference,
+            flash_bytes, ram_bytes, arena_bytes, weight_bytes, agreement, ...) or
+            ``{"error": "..."}`` when the build did not fit or failed.
+        layers: ``layers[board]`` = kernel-bench rows: name, ref, opt (instructions), macs.
+        tflite_bytes: Size of each variant's .tflite (``binary`` for both binary builds).
+    """
+
+    model: str
+    boards: list[str]
+    runs: dict[str, dict[str, dict[str, Any]]]
+    layers: dict[str, list[dict[str, Any]]]
+    tflite_bytes: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _model_and_data(model_name: str, images: int):
+    """The zoo model (untrained) built for 28x28x1 and a few Fashion-MNIST test images."""
+    import bnn_lq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+    from bnn_lq import data, zoo
+
+    model = zoo.get(model_name, input_shape=(28, 28, 1), num_classes=10)
+    x, y = data.load("fashion_mnist", "test", limit=max(images, 64))
+    return model, np.asarray(x, dtype=np.float32), np.asarray(y)
+
+
+def convert_variants(model_name: str, cache_dir: str | os.PathLike, *,
+                     images: int = 2) -> dict[str, Path]:
+    """Converts ``model_name`` to the binary (LCE), int8 and float .tflite files, cached in
+    ``cache_dir`` (a conversion runs only when its file is missing).
+
+    Returns:
+        ``{"binary": path, "int8": path, "float": path}``.
+    """
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha1(f"{model_name}:28x28x1:10:seed0".encode()).hexdigest()[:8]
+    paths = {v: cache / f"{model_name}-{key}-{v}.tflite" for v in ("binary", "int8", "float")}
+    if all(p.is_file() for p in paths.values()):
+        return paths
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    model, x, _ = _model_and_data(model_name, images)
+    from bnn_lq.convert import lce
+
+    if not paths["binary"].is_file():
+        _log.info("converting %s with LCE (binary)", model_name)
+        paths["binary"].write_bytes(lce.to_tflite(model, warn=False))
+    if not paths["float"].is_file():
+        _log.info("converting %s to float32 TFLite", model_name)
+        paths["float"].write_bytes(lce.float_tflite(model))
+    if not paths["int8"].is_file():
+        _log.info("converting %s to int8 TFLite (64 calibration images)", model_name)
+        paths["int8"].write_bytes(lce.int8_tflite(model, x[:64]))
+    return paths
+
+
+def kernel_bench(board: str, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Runs the kernel bench of tests/firmware_opt/app on ``board``: the binary layers of
+    bnn_cnn_small alone, reference and optimized. Returns its BNN BENCH rows."""
+    from bnn_lq import deploy
+
+    b = deploy.BOARDS[board]
+    out = Path(out_dir).resolve()
+    cmd = ["make", "-s", "-j2", "-C", str(deploy.FIRMWARE_DIR), f"TARGET={board}",
+           f"APP_DIR={_KERNEL_APP}", f"BUILD_DIR={out}", "EXTRA_CFLAGS=-DBNN_OPT_TEST_CASES=1"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise DeployError(f"kernel bench for {board} did not build:\n{done.stderr[-2000:]}")
+    exe = out / ("app.elf" if b.runner == "qemu-system" else "app")
+    run_cmd = deploy.qemu_command(b, exe) if b.runner == "qemu-system" else [str(exe)]
+    proc = subprocess.run(run_cmd, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    return [json.loads(m) for m in _BENCH_LINE.findall(proc.stdout)]
+
+
+def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_small",
+              out_dir: str | os.PathLike = "bench-mcu", images: int = 2,
+              variants: Sequence[str] = VARIANTS, kernels: bool = True) -> McuBench:
+    """Builds and runs every variant on every board (see the module docstring).
+
+    Args:
+        boards: QEMU board names (bnn_lq.deploy.BOARDS).
+        model: Zoo model name (built untrained for 28x28x1, 10 classes).
+        out_dir: Gets ``cache/`` (the .tflite files), one build directory per board and
+            variant, ``results.json``, ``table.md`` and ``plot.png``.
+        images: Test images per run (instruction counts are averaged over them).
+        variants: A subset of :data:`VARIANTS`.
+        kernels: Also run the per-layer kernel bench.
+
+    Returns:
+        An :class:`McuBench`; the files are written by :func:`write_report`.
+    """
+    from bnn_lq import deploy
+
+    out = Path(out_dir).resolve()
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise BnnLqError(f"unknown variants {unknown}; expected a subset of {VARIANTS}")
+    for board in boards:
+        if board not in deploy.BOARDS or deploy.BOARDS[board].runner != "qemu-system":
+            raise DeployError(f"--boards: {board!r} is not a QEMU board; choose from "
+                              + ", ".join(n for n, b in deploy.BOARDS.items()
+                                          if b.runner == "qemu-system"))
+    paths = convert_variants(model, out / "cache", images=images)
+    tfl = {"binary-ref": paths["binary"], "binary-opt": paths["binary"],
+           "int8": paths["int8"], "float": paths["float"]}
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    layers: dict[str, list[dict[str, Any]]] = {}
+    for board in boards:
+        runs[board] = {}
+        for variant in variants:
+            build_dir = out / board / variant
+            try:
+                deploy.build(tfl[variant], board=board, out_dir=build_dir,
+                             testset=f"fashion_mnist:{images}", name=f"{model}_{variant}",
+                             extra_cflags=_CFLAGS[variant])
+                res = deploy.run(build_dir, timeout=600)
+                runs[board][variant] = res.to_dict()
+            except BnnLqError as exc:
+                _log.warning("%s %s: %s", board, variant, str(exc).splitlines()[0])
+                runs[board][variant] = {"error": str(exc).splitlines()[0]}
+        if kernels:
+            try:
+                layers[board] = kernel_bench(board, out / board / "kernels")
+            except (BnnLqError, subprocess.SubprocessError) as exc:
+                layers[board] = []
+                _log.warning("%s kernel bench: %s", board, exc)
+    return McuBench(model=model, boards=list(boards), runs=runs, layers=layers,
+                    tflite_bytes={k: p.stat().st_size for k, p in paths.items()})
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _ratio(a: Any, b: Any) -> str:
+    return f"{a / b:.2f}x" if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+        and b else "-"
+
+
+def write_report(result: McuBench, out_dir: str | os.PathLike, *,
+                 command: str = "bnn-lq bench mcu") -> dict[str, Path]:
+    """Writes ``results.json``, ``table.md`` and ``plot.png`` (matplotlib, Agg) into
+    ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"json": out / "results.json", "table": out / "table.md", "plot": out / "plot.png"}
+    files["json"].write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+
+    lines = [f"# `{result.model}` on Cortex-M (QEMU instruction counts)", "",
+             f"Produced by `{command}`. Instructions per inference under "
+             "`qemu-system-arm -icount shift=0`, averaged over the embedded test images.", "",
+             "| board | variant | instructions | flash B | RAM B | arena B | weights B | "
+             "agreement | vs binary-opt |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for board in result.boards:
+        opt = result.runs[board].get("binary-opt", {}).get("per_inference")
+        for variant, r in result.runs[board].items():
+            if "error" in r:
+                lines.append(f"| {board} | {variant} | {r['error']} | | | | | | |")
+                continue
+            lines.append(
+                f"| {board} | {variant} | {_fmt(r['per_inference'])} | {_fmt(r['flash_bytes'])} "
+                f"| {_fmt(r['ram_bytes'])} | {_fmt(r['arena_bytes'])} | "
+                f"{_fmt(r['weight_bytes'])} | {r['agree']}/{r['images']} | "
+                f"{_ratio(r['per_inference'], opt)} |")
+    lines += ["", "Ratios per board (instructions):", "",
+              "| board | ref / opt | int8 / binary-opt | float / binary-opt |",
+              "|---|---:|---:|---:|"]
+    for board in result.boards:
+        g = {v: result.runs[board].get(v, {}).get("per_inference") for v in VARIANTS}
+        lines.append(f"| {board} | {_ratio(g['binary-ref'], g['binary-opt'])} | "
+                     f"{_ratio(g['int8'], g['binary-opt'])} | "
+                     f"{_ratio(g['float'], g['binary-opt'])} |")
+    if any(result.layers.values()):
+        lines += ["", "Binary layers alone (kernel bench, tests/firmware_opt/app; the "
+                  "bnn_cnn_small shapes, random data):", "",
+                  "| board | layer | ref instr. | opt instr. | ref/opt | binary MACs | "
+                  "MACs/instr. (opt) |", "|---|---|---:|---:|---:|---:|---:|"]
+        for board, rows in result.layers.items():
+            for row in rows:
+                macs = row.get("macs") or 0
+                mpi = f"{macs / row['opt']:.2f}" if macs and row["opt"] else "-"
+                lines.append(f"| {board} | {row['name']} | {_fmt(row['ref'])} | "
+                             f"{_fmt(row['opt'])} | {_ratio(row['ref'], row['opt'])} | "
+                             f"{_fmt(macs) if macs else '-'} | {mpi} |")
+    lines += ["", "Instruction counts do not depend on the weights except through "
+              "data-dependent branches (output clamps, int8 rounding), so an untrained "
+              "model gives representative counts.", ""]
+    files["table"].write_text("\n".join(lines))
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2.2 + 2.2 * len(result.boards), 4.2))
+    width = 0.8 / len(VARIANTS)
+    for i, variant in enumerate(VARIANTS):
+        values = [result.runs[b].get(variant, {}).get("per_inference") or 0
+                  for b in result.boards]
+        xs = [j + (i - (len(VARIANTS) - 1) / 2) * width for j in range(len(result.boards))]
+        bars = ax.bar(xs, [v / 1e6 for v in values], width, label=variant)
+        for bar, v in zip(bars, values):
+            if v:
+                ax.annotate(f"{v / 1e6:.1f}", (bar.get_x() + bar.get_width() / 2,
+                                               bar.get_height()),
+                            ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(result.boards)))
+    ax.set_xticklabels(result.boards)
+    ax.set_ylabel("million instructions per inference")
+    ax.set_title(f"{result.model}: QEMU instruction counts (lower is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(files["plot"], dpi=120)
+    plt.close(fig)
+    return files
