@@ -232,8 +232,8 @@ _WORKER_SCRIPT = textwrap.dedent("""
     import bnn_lq
     from bnn_lq import train
     run = train.fit("bnn_mlp", "digits", optimizer="bop", strategy="multi_worker", epochs=1,
-                    batch_size=32, limit=256, out_dir=sys.argv[1], model_options={"hidden": (16,)},
-                    plots=False, verbose=0, seed=int(sys.argv[2]))
+                    batch_size=32, limit=128, out_dir=sys.argv[1], model_options={"hidden": (16,)},
+                    plots=False, verbose=0, seed=int(sys.argv[2]), validation=None)
     print("DONE", run.out_dir)
 """)
 

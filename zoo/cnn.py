@@ -41,7 +41,7 @@ def bnn_cnn_small(input_shape=(28, 28, 1), num_classes: int = 10, *,
     Layer names: ``conv1``, ``conv1_bn``, ``pool1``, ... ``flatten``, ``fc1``,
     ``fc1_bn`` (only when ``dense_units > 0``), ``fc_out``, ``fc_out_bn``, ``softmax``.
     With the defaults on 28x28x1 it does about 7.2 million binary MACs (plus 0.23
-    million real ones in ``conv1``) and holds about 31 KB of bit-packed weights.
+    million real ones in ``conv1``) and holds about 30 KB of bit-packed weights.
 
     Args:
         input_shape: ``(H, W, C)``; 28x28x1 (MNIST-like) and 32x32x3 (CIFAR-like) are the

@@ -8,8 +8,10 @@ name           board (QEMU machine)                         RAM         flash
 =============  ===========================================  ==========  ===========
 ``mcu_tiny``   STM32F100 class (``stm32vldiscovery``)       8 KB        128 KB
 ``mcu_micro``  nRF51822, micro:bit class (``microbit``)     16 KB       256 KB
-``mcu_f4``     STM32F405 (``netduinoplus2``)                192 KB      1 MB
+``mcu_f4``     STM32F405 (``netduinoplus2``)                192 KB [*]  1 MB
 =============  ===========================================  ==========  ===========
+
+[*] the deploy target links 128 KB (SRAM1+SRAM2, contiguous; QEMU has no CCM).
 
 What decides the fit is the activation arena of ``bnn_lq.convert.plan`` (the C
 code generator's plan; the model input is read from the caller's buffer, not the
@@ -110,7 +112,10 @@ def mcu_tiny(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.ke
 
     ``conv1`` 4 filters 3x3 stride 2 (real) -> binary 64 -> pool -> binary 128 -> pool ->
     binary dense 128 -> 10. At 28x28x1 the stem's float output (14x14x4 floats, 3136 B)
-    is the peak of the arena. Options: those of :func:`mcu_net`.
+    is the peak of the arena: plan arena 3,920 B, weights 31,632 B, 4.21 M binary + 7 k
+    real MACs (LCE 0.16 + ``bnn_lq.convert.plan``). A stem of 6 filters (arena 5.5 KB)
+    leaves too little of the 8 KB for the 1.5 KB stack and the app. Options: those of
+    :func:`mcu_net`.
     """
     cfg = dict(stem_filters=4, stem_strides=2, stages=((64, 1), (128, 1)), dense_units=(128,))
     return mcu_net(input_shape, num_classes, **{"name": "mcu_tiny", **cfg, **options})
@@ -121,19 +126,22 @@ def mcu_micro(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.k
     """Binary CNN for a 16 KB-RAM / 256 KB-flash part (micro:bit class, nRF51822).
 
     ``conv1`` 8 filters 3x3 stride 2 (real) -> binary 128 -> pool -> binary 256 -> pool ->
-    binary dense 256 -> 10. Options: those of :func:`mcu_net`.
+    binary dense 256 -> 10. Plan at 28x28x1: arena 7,056 B, weights 118,480 B, 16.8 M
+    binary + 14 k real MACs. Options: those of :func:`mcu_net`.
     """
     cfg = dict(stem_filters=8, stem_strides=2, stages=((128, 1), (256, 1)), dense_units=(256,))
     return mcu_net(input_shape, num_classes, **{"name": "mcu_micro", **cfg, **options})
 
 
-@register("mcu_f4", paper=_PAPER, board="STM32F405 (netduinoplus2): 192 KB RAM, 1 MB flash")
+@register("mcu_f4", paper=_PAPER,
+          board="STM32F405 (netduinoplus2): 192 KB RAM (128 KB contiguous SRAM used), 1 MB flash")
 def mcu_f4(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.keras.Model:
     """Binary CNN for a 192 KB-RAM / 1 MB-flash part (STM32F405, the reference board).
 
     A BinaryNet-style VGG at reduced width: ``conv1`` 32 filters 3x3 stride 1 (real) ->
     binary 64 -> pool -> 128 -> 128 -> pool -> 256 -> 256 -> pool -> binary dense 256 -> 10.
-    Options: those of :func:`mcu_net`.
+    Plan at 28x28x1: arena 103,488 B (the stem's 28x28x32 floats), weights 220,304 B,
+    101.7 M binary + 0.23 M real MACs. Options: those of :func:`mcu_net`.
     """
     cfg = dict(stem_filters=32, stem_strides=1,
                stages=((64, 1), (128, 0), (128, 1), (256, 0), (256, 1)), dense_units=(256,))
