@@ -133,10 +133,19 @@ def device(run_dir: Path, config) -> dict:
         res = deploy.run(run_dir / "firmware" / board)
         results[board] = res.to_dict()
         results[board]["oracle_accuracy"] = res.oracle_correct / max(res.images, 1)
+        # The embedded test images live in flash too; the report shows the model alone.
+        results[board]["testset_bytes"] = res.images * _input_bytes(run_dir / "model.tflite")
         _log.info("%s: device accuracy %.2f%%, agreement with LCE %.2f%%, %s %s per inference",
                   board, 100 * res.accuracy, 100 * res.agreement, f"{res.per_inference:,}", res.unit)
     (run_dir / "device.json").write_text(json.dumps(results, indent=1, default=str))
     return results
+
+
+def _input_bytes(tflite_path: Path) -> int:
+    from bnn_lq.convert import read
+
+    graph = read(tflite_path)
+    return graph.tensors[graph.inputs[0]].nbytes
 
 
 def report(run_dir: Path, config, results: dict) -> dict:

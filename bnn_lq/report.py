@@ -84,16 +84,23 @@ def _device_section(device: dict, firmware: dict, oracle_acc: float | None) -> t
         ram = r.get("ram_bytes")
         flash_limit = fw.get("flash_limit") or fw.get("flash_available")
         ram_limit = fw.get("ram_limit") or fw.get("ram_available")
+        if flash is not None and r.get("testset_bytes"):
+            flash -= r["testset_bytes"]
         rows.append([
             board, str(r.get("images")), _pct(r.get("accuracy")),
             _pct(r.get("oracle_accuracy")) if r.get("oracle_accuracy") is not None else "",
             _pct(agree),
             f"{_kb(flash)} / {_kb(flash_limit)}" if flash_limit else _kb(flash),
             f"{_kb(ram)} / {_kb(ram_limit)}" if ram_limit else _kb(ram),
+            _kb(r.get("arena_bytes")),
+            "n/a" if r.get("stack_bytes") is None else f"{r['stack_bytes']:,} B",
             f"{r.get('per_inference', 0):,.0f} {r.get('unit', '')}"])
     lines = ["## On the device (QEMU)", "",
              *_table(["board", "images", "device accuracy", "LCE accuracy", "agreement with LCE",
-                      "flash used / available", "RAM used / available", "per inference"], rows),
+                      "flash used / available", "RAM used / available", "arena", "stack",
+                      "per inference"], rows),
+             "", "Flash excludes the embedded test images; RAM is .data + .bss + the stack "
+             "reserve; arena is the planned tensor memory, stack the measured high-water mark.",
              ""]
     return lines, ok
 
@@ -113,7 +120,10 @@ def render_markdown(data: dict) -> str:
     lines += dev_lines
     budget = data.get("summary", {}).get("budget", {}).get("total", {})
     if budget:
-        lines += ["## Memory budget (from the Keras model)", "",
+        lines += ["## Memory budget (from the Keras model, before conversion)", "",
+                  "Peak activations count the Keras graph layer by layer (float feature "
+                  "maps unfused); the device table above shows the planned arena after "
+                  "fusion.", "",
                   *_table(["binary MACs", "real MACs", "binary weights (packed)",
                            "real params (float32)", "peak activations"],
                           [[f"{budget.get('binary_macs', 0):,}", f"{budget.get('real_macs', 0):,}",

@@ -30,6 +30,7 @@ import dataclasses
 import math
 import os
 import pathlib
+import re
 import string
 from typing import Any, Sequence
 
@@ -1378,7 +1379,14 @@ class _Emitter:
                          f"bnn_model_fail({op.index}u, BNN_ERR_ARENA);\n{indent}}}")
         params = [f"&op{op.index}_params"] if step.params_type else []
         call = f"{step.function}({', '.join(params + args)})"
+        if step.fused_ops:
+            label = "+".join(self.graph.operators[i].op for i in step.fused_ops)
+        else:
+            label = op.op
+        label = re.sub(r"[^A-Za-z0-9_+.-]", "_", label)  # a safe C string literal
+        lines.append(f"{indent}BNN_OP_BEGIN({op.index}u, \"{label}\");")
         lines.append(f"{indent}st = {call};")
+        lines.append(f"{indent}BNN_OP_END({op.index}u);")
         lines.append(f"{indent}if (st != BNN_OK) {{\n{indent}    return "
                      f"bnn_model_fail({op.index}u, st);\n{indent}}}")
         if indent != "    ":

@@ -11,7 +11,7 @@ this network do. Pools come after the batch normalization (LCE order), not befor
 
 Example:
     >>> from bnn_lq import zoo
-    >>> model = zoo.get("binary_alexnet", input_shape=(28, 28, 1), ratio_infl=0.125,
+    >>> model = zoo.get("binary_alexnet", input_shape=(28, 28, 1), num_classes=10, ratio_infl=0.125,
     ...                 dense_units=(64,))
     >>> model.output_shape
     (None, 10)

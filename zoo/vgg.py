@@ -11,7 +11,7 @@ classifier (512-512), as the CIFAR versions of binary VGGs do; seed 003's
 
 Example:
     >>> from bnn_lq import zoo
-    >>> model = zoo.get("binary_vgg", input_shape=(32, 32, 3), depth=11, width=0.125,
+    >>> model = zoo.get("binary_vgg", input_shape=(32, 32, 3), num_classes=10, depth=11, width=0.125,
     ...                 dense_units=(64,))
     >>> model.output_shape
     (None, 10)

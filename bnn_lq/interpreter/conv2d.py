@@ -64,6 +64,34 @@ def _float_activation(y: np.ndarray, activation: str) -> np.ndarray:
     return np.clip(y, np.float32(lo), np.float32(hi)).astype(np.float32)
 
 
+def _float_conv_sequential(xs: np.ndarray, ws: np.ndarray, out_hw: tuple[int, int],
+                           stride: tuple[int, int], dilation: tuple[int, int],
+                           groups: int) -> np.ndarray:
+    """Float convolution summed in one fixed order: taps row by row, then input channels,
+    each product rounded to float32 and added to a float32 accumulator (no FMA).
+
+    Why not a matrix product: BLAS sums in blocks, and a first layer whose output is
+    binarized right away turns a last-bit difference near 0 into a flipped sign. This
+    order is the C reference kernel's (bnn_conv2d_f32_ref), which agrees with LCE's
+    interpreter on every image we have run, so all three runtimes flip the same way.
+    """
+    n = xs.shape[0]
+    c_out, kh, kw, cg = ws.shape
+    (oh, ow), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    cout_g = c_out // groups
+    acc = np.zeros((n, oh, ow, c_out), dtype=np.float32)
+    for g in range(groups):
+        outs = slice(g * cout_g, (g + 1) * cout_g)
+        for fy in range(kh):
+            for fx in range(kw):
+                tap = xs[:, fy * dh:fy * dh + (oh - 1) * sh + 1:sh,
+                         fx * dw:fx * dw + (ow - 1) * sw + 1:sw, g * cg:(g + 1) * cg]
+                for ci in range(cg):
+                    prod = tap[..., ci:ci + 1] * ws[outs, fy, fx, ci]
+                    acc[..., outs] = acc[..., outs] + prod
+    return acc
+
+
 def conv2d(x: np.ndarray, w_ohwi: np.ndarray, bias: np.ndarray | None, *,
            stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
            padding: str = "VALID", activation: str = "NONE", quant: dict | None = None,
@@ -90,6 +118,11 @@ def conv2d(x: np.ndarray, w_ohwi: np.ndarray, bias: np.ndarray | None, *,
     xs = pad_spatial(xs, (top, bottom, left, right), 0)
     cout_g = c_out // groups
     k = kh * kw * cg
+    if not is_int8:
+        acc = _float_conv_sequential(xs, ws, (oh, ow), (sh, sw), (dh, dw), groups)
+        if bias is not None:
+            acc = acc + np.asarray(bias, dtype=np.float32)
+        return _float_activation(acc, activation)
     acc = np.empty((n, oh, ow, c_out), dtype=work)
     step = max(1, _CHUNK_BYTES // max(1, oh * ow * k * np.dtype(work).itemsize))
     for start in range(0, n, step):

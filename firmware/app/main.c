@@ -22,11 +22,22 @@
  *
  * Build: firmware/Makefile defines BNN_HAVE_TESTSET when MODEL_DIR has a
  * testset.h; without one, the app times a single inference on a zero input.
+ *
+ * Profiling (-DBNN_PROFILE, bnn/bnn_profile.h): after the timed pass, a second pass over
+ * the same images runs with the per-operator hooks of the generated code switched on and
+ * accumulates bnn_port_cycles() per operator (minus the empty-measurement cost); one line
+ * per operator, in invoke order, comes before the BNN RESULT line (which stays last):
+ *
+ *   BNN OP {"op":3,"name":"LceBconv2d","per_inference":1234567}
+ *
+ * The timed pass is not profiled (the hooks only test a flag there), so per_inference in
+ * BNN RESULT is the model's own cost.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bnn/bnn_port.h"
+#include "bnn/bnn_profile.h"
 #include "model.h"
 #if BNN_HAVE_TESTSET
 #include "testset.h"
@@ -154,6 +165,63 @@ static uint64_t measurement_overhead(void)
     return best;
 }
 
+#ifdef BNN_PROFILE
+/* ---- Per-operator profile (bnn_profile.h) ---- */
+
+#ifndef BNN_PROFILE_MAX_OPS
+#define BNN_PROFILE_MAX_OPS 128
+#endif
+
+typedef struct {
+    const char *name; /* the generated code's OPNAME literal */
+    uint32_t index;   /* operator index in the .tflite graph */
+    uint32_t calls;   /* profiled calls */
+    uint64_t total;   /* summed cost of those calls */
+} bnn_app_op_t;
+
+static bnn_app_op_t g_ops[BNN_PROFILE_MAX_OPS];
+static uint32_t g_num_ops;
+static int g_profiling;       /* hooks record only while set */
+static uint64_t g_op_start;   /* bnn_port_cycles() at the last begin */
+static uint64_t g_op_overhead;
+
+/* Slot of operator index, in first-call order (the invoke order); NULL when full. */
+static bnn_app_op_t *op_slot(uint32_t index, const char *name)
+{
+    for (uint32_t i = 0u; i < g_num_ops; ++i) {
+        if (g_ops[i].index == index) {
+            return &g_ops[i];
+        }
+    }
+    if (g_num_ops == BNN_PROFILE_MAX_OPS) {
+        return NULL;
+    }
+    g_ops[g_num_ops].index = index;
+    g_ops[g_num_ops].name = name;
+    return &g_ops[g_num_ops++];
+}
+
+void bnn_profile_begin(uint32_t index, const char *name)
+{
+    if (g_profiling) {
+        (void)op_slot(index, name);
+        g_op_start = bnn_port_cycles();
+    }
+}
+
+void bnn_profile_end(uint32_t index)
+{
+    if (g_profiling) {
+        const uint64_t cost = bnn_port_cycles() - g_op_start;
+        bnn_app_op_t *op = op_slot(index, "?");
+        if (op != NULL) {
+            op->total += cost > g_op_overhead ? cost - g_op_overhead : 0u;
+            op->calls += 1u;
+        }
+    }
+}
+#endif
+
 /* Runs one inference; returns its cost, or exits with code 2 on a runtime error. */
 static uint64_t invoke_timed(const void *input, uint32_t index, uint64_t overhead)
 {
@@ -213,6 +281,33 @@ int main(void)
 #else
     const uint64_t per_inference = invoke_timed(g_zero_input, 0u, overhead);
     put("no test set embedded: timed one inference on a zero input\n");
+#endif
+
+#ifdef BNN_PROFILE
+    /* The profiled pass: the same images again, hooks on. */
+    g_op_overhead = overhead;
+    g_profiling = 1;
+#if BNN_HAVE_TESTSET
+    for (uint32_t i = 0u; i < BNN_TESTSET_COUNT; ++i) {
+        (void)invoke_timed(bnn_testset_images[i], i, overhead);
+    }
+#else
+    (void)invoke_timed(g_zero_input, 0u, overhead);
+#endif
+    g_profiling = 0;
+    put("per operator (");
+    put(bnn_port_cycle_unit());
+    put(" per inference):\n");
+    for (uint32_t i = 0u; i < g_num_ops; ++i) {
+        const uint32_t calls = g_ops[i].calls ? g_ops[i].calls : 1u;
+        put("BNN OP {\"op\":");
+        put_u64(g_ops[i].index);
+        put_key("name");
+        put_json_string(g_ops[i].name);
+        put_key("per_inference");
+        put_u64((g_ops[i].total + calls / 2u) / calls);
+        put("}\n");
+    }
 #endif
 
     const size_t flash = bnn_port_flash_used();

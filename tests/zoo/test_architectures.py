@@ -68,7 +68,9 @@ def lce_layout_problems(model) -> list[str]:
             if src != ["BatchNormalization"]:
                 problems.append(f"{layer.name}: max-pool after {src}, not directly after a BN")
             for c in consumers[layer.name]:
-                if not _is_binary_input(by_name[c]):
+                # A residual stream (Add) is float by design (ResNet/Bi-Real stems): LCE
+                # keeps that pool in float, and nothing binary is lost.
+                if not _is_binary_input(by_name[c]) and not isinstance(by_name[c], tf.keras.layers.Add):
                     problems.append(f"{layer.name}: max-pool feeds {c!r} "
                                     f"({type(by_name[c]).__name__}), not a binary layer")
         if isinstance(layer, tf.keras.layers.ReLU) or (

@@ -15,12 +15,12 @@
  * 4. The output transform is fused: float output uses the reference's inline
  *    bnn_bconv_transform (the same operations in the same order, so the floats are equal
  *    bit for bit), int8 output a float-only rounding that equals bnn_round_sat_s8 (see
- *    round_sat_s8 below), packed output the thresholds.
+ *    bnn_opt_round_sat_s8 in bnn_bdot_opt.h), packed output the thresholds.
  * Zero padding (integer path) subtracts the filter popcount of the outside taps again on
  * border pixels (only there) and counts them apart, as the reference does.
  */
 #include "../../src/bnn_internal.h"
-#include "bnn_popcount_opt.h"
+#include "bnn_bdot_opt.h"
 
 /* Output channels per block (1, 2 or 4; 4 runs two blocks of 2). Measured on netduinoplus2
  * (tests/firmware_opt/app bench, conv2 of bnn_cnn_small): 1 -> 2.64 M instructions,
@@ -35,124 +35,6 @@
 #define BNN_BCONV_OPT_PATCH_WORDS 160
 #endif
 
-#if BNN_OPT_POPCOUNT_LUT
-const uint8_t bnn_opt_popcount_table[256] = {
-#define BNN_B2(n) n, n + 1, n + 1, n + 2
-#define BNN_B4(n) BNN_B2(n), BNN_B2(n + 1), BNN_B2(n + 1), BNN_B2(n + 2)
-#define BNN_B6(n) BNN_B4(n), BNN_B4(n + 1), BNN_B4(n + 1), BNN_B4(n + 2)
-    BNN_B6(0), BNN_B6(1), BNN_B6(1), BNN_B6(2)
-#undef BNN_B6
-#undef BNN_B4
-#undef BNN_B2
-};
-#endif
-
-/* ---- Runs: byte fields of popcount(x[j] ^ f_b[j]), j < len <= BNN_OPT_RUN_MAX ---- */
-
-BNN_OPT_INLINE uint32_t run_filter(const uint32_t *f, int32_t len, bnn_opt_masks_t m)
-{
-    uint32_t s = 0u;
-    for (; len >= 3; len -= 3, f += 3) {
-        s += bnn_opt_pc3(f[0], f[1], f[2], m);
-    }
-    if (len == 2) {
-        s += bnn_opt_pc2(f[0], f[1], m);
-    } else if (len == 1) {
-        s += bnn_opt_pc1(f[0], m);
-    }
-    return s;
-}
-
-/*
- * The dot products are separate, non-inlined functions: the register allocator then sees
- * only the loop (masks, pointers, counts), and nothing of the caller spills into it.
- * Each returns popcount(x ^ f_b) over kw words, in runs of <= BNN_OPT_RUN_MAX words.
- */
-#if defined(__GNUC__)
-#define BNN_OPT_NOINLINE __attribute__((noinline))
-#else
-#define BNN_OPT_NOINLINE
-#endif
-
-static BNN_OPT_NOINLINE int32_t dot1(const uint32_t *x, const uint32_t *f0, int32_t kw)
-{
-    const bnn_opt_masks_t m = bnn_opt_masks();
-    int32_t acc = 0;
-    while (kw > 0) {
-        const int32_t n = kw < BNN_OPT_RUN_MAX ? kw : BNN_OPT_RUN_MAX;
-        const uint32_t *const end = x + 3 * (n / 3);
-        uint32_t s0 = 0u;
-        while (x != end) {
-            s0 += bnn_opt_pc3(x[0] ^ f0[0], x[1] ^ f0[1], x[2] ^ f0[2], m);
-            x += 3;
-            f0 += 3;
-        }
-        if (n % 3 == 2) {
-            s0 += bnn_opt_pc2(x[0] ^ f0[0], x[1] ^ f0[1], m);
-        } else if (n % 3 == 1) {
-            s0 += bnn_opt_pc1(x[0] ^ f0[0], m);
-        }
-        x += n % 3;
-        f0 += n % 3;
-        acc += bnn_opt_hsum(s0);
-        kw -= n;
-    }
-    return acc;
-}
-
-static BNN_OPT_NOINLINE void dot2(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *acc)
-{
-    const bnn_opt_masks_t m = bnn_opt_masks();
-    const uint32_t *f1 = f0 + kw;
-    int32_t a0 = 0, a1 = 0;
-    while (kw > 0) {
-        const int32_t n = kw < BNN_OPT_RUN_MAX ? kw : BNN_OPT_RUN_MAX;
-        const uint32_t *const end = x + 3 * (n / 3);
-        uint32_t s0 = 0u, s1 = 0u;
-        while (x != end) {
-            const uint32_t x0 = x[0], x1 = x[1], x2 = x[2];
-            s0 += bnn_opt_pc3(x0 ^ f0[0], x1 ^ f0[1], x2 ^ f0[2], m);
-            s1 += bnn_opt_pc3(x0 ^ f1[0], x1 ^ f1[1], x2 ^ f1[2], m);
-            x += 3;
-            f0 += 3;
-            f1 += 3;
-        }
-        if (n % 3 == 2) {
-            s0 += bnn_opt_pc2(x[0] ^ f0[0], x[1] ^ f0[1], m);
-            s1 += bnn_opt_pc2(x[0] ^ f1[0], x[1] ^ f1[1], m);
-        } else if (n % 3 == 1) {
-            s0 += bnn_opt_pc1(x[0] ^ f0[0], m);
-            s1 += bnn_opt_pc1(x[0] ^ f1[0], m);
-        }
-        x += n % 3;
-        f0 += n % 3;
-        f1 += n % 3;
-        a0 += bnn_opt_hsum(s0);
-        a1 += bnn_opt_hsum(s1);
-        kw -= n;
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-}
-
-static BNN_OPT_NOINLINE void dot4(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *acc)
-{
-    dot2(x, f0, kw, acc);
-    dot2(x, f0 + 2 * (size_t)kw, kw, acc + 2);
-}
-
-/* acc[b] = popcount(x ^ f_b) over kw words, for B filters f_b = f + b * kw. */
-BNN_OPT_INLINE void dot_block(int B, const uint32_t *x, const uint32_t *f, int32_t kw,
-                              int32_t *acc)
-{
-    if (B == 4) {
-        dot4(x, f, kw, acc);
-    } else if (B == 2) {
-        dot2(x, f, kw, acc);
-    } else {
-        acc[0] = dot1(x, f, kw);
-    }
-}
 
 /* ---- Geometry of one layer, computed once per call ---- */
 
@@ -176,7 +58,6 @@ typedef struct {
 static int32_t outside_filter_count(const geom_t *g, const window_t *wd, const uint32_t *f_co)
 {
     const bnn_window_t *w = &g->p->win;
-    const bnn_opt_masks_t m = bnn_opt_masks();
     int32_t fy, fx, acc = 0;
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int inside_row = fy >= wd->fy0 && fy < wd->fy1;
@@ -184,38 +65,11 @@ static int32_t outside_filter_count(const geom_t *g, const window_t *wd, const u
             if (!inside_row || fx < wd->fx0 || fx >= wd->fx1) {
                 const uint32_t *ft = f_co + ((size_t)fy * (size_t)w->kernel_w + (size_t)fx)
                                                 * (size_t)g->words_g;
-                int32_t len = g->words_g;
-                while (len > 0) {
-                    const int32_t n = len < BNN_OPT_RUN_MAX ? len : BNN_OPT_RUN_MAX;
-                    acc += bnn_opt_hsum(run_filter(ft, n, m));
-                    ft += n;
-                    len -= n;
-                }
+                acc += bnn_opt_count(ft, g->words_g);
             }
         }
     }
     return acc;
-}
-
-/*
- * int8 output: saturate_int8(round_half_away_from_zero(y)), equal to the reference's
- * bnn_round_sat_s8 (which rounds in double) for every float y, without double arithmetic
- * (a library call on single-precision FPUs):
- * 1. Clamping y to [-129, 128] first changes no saturated result and keeps the int
- *    conversion defined.
- * 2. r = trunc(y) and fr = y - (float)r are exact (r is representable; the fraction of a
- *    float is a float), so fr >= 0.5 / fr <= -0.5 detects the half-away-from-zero step.
- */
-BNN_OPT_INLINE int8_t round_sat_s8(float y)
-{
-    float yc = y < -129.0f ? -129.0f : y;
-    int32_t r;
-    float fr;
-    yc = yc > 128.0f ? 128.0f : yc;
-    r = (int32_t)yc;
-    fr = yc - (float)r;
-    r += (fr >= 0.5f ? 1 : 0) - (fr <= -0.5f ? 1 : 0);
-    return (int8_t)bnn_clamp_i32(r, -128, 127);
 }
 
 /* Output channels [co, co + B) of one pixel: accumulate, then transform and store. x is the
@@ -228,7 +82,7 @@ BNN_OPT_INLINE void do_block(int B, const geom_t *g, const window_t *wd, const u
     const uint32_t *f_co = filter + (size_t)co * (size_t)g->kw;
     int32_t acc[4] = {0, 0, 0, 0};
     int32_t b;
-    dot_block(B, x, f_co, g->kw, acc);
+    bnn_opt_dot_block(B, x, f_co, g->kw, acc);
     if (n_out > 0) {
         /* The patch has 0 words at the outside taps: remove what they added. */
         for (b = 0; b < B; ++b) {
@@ -251,7 +105,7 @@ BNN_OPT_INLINE void do_block(int B, const geom_t *g, const window_t *wd, const u
             if (p->out_type == BNN_OUT_F32) {
                 ((float *)out)[pix * (size_t)p->channels_out + (size_t)c] = y;
             } else {
-                ((int8_t *)out)[pix * (size_t)p->channels_out + (size_t)c] = round_sat_s8(y);
+                ((int8_t *)out)[pix * (size_t)p->channels_out + (size_t)c] = bnn_opt_round_sat_s8(y);
             }
         }
     }
