@@ -10,4 +10,4 @@ pipeline: setup
 	$(VENV)/bin/bnn-lq pipeline
 
 test: setup
-	$(VENV)/bin/python -m pytest -m "not benchmark" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -10,10 +10,14 @@ instruction = 1 ns of virtual time, so counts are exact and reproducible):
 - ``float``: the same architecture in float32 TFLite (``float_tflite``), our runtime.
 
 and reports instructions per inference, flash, RAM (static + stack reserve), arena and
-weight bytes, and the ratios opt/ref, int8/binary and float/binary side by side. Per-layer
-counts of the binary layers come from the kernel bench of ``tests/firmware_opt/app`` (the
-bnn_cnn_small layer shapes run alone, reference and optimized, on the same board), with
-binary MACs per instruction. Instruction counts do not depend on the weights, except
+weight bytes, and the ratios opt/ref, int8/binary and float/binary side by side. With
+``per_op`` (the default) every build is compiled with ``-DBNN_PROFILE``
+(``bnn/bnn_profile.h``): the generated code's per-operator hooks time each kernel call of
+the real model, the app prints one ``BNN OP`` line per operator, and the report gets a
+per-operator table (reference vs optimized, binary MACs per instruction; the timed pass
+itself runs with the hooks idle, a few instructions per operator, and the profile code adds
+well under 1 KB of flash). The kernel bench of ``tests/firmware_opt/app`` (the bnn_cnn_small
+layer shapes run alone, reference and optimized, on the same board) is reported too. Instruction counts do not depend on the weights, except
 through data-dependent branches (the clamps of the output transform, the int8 rounding,
 zero skipping in float kernels): an untrained model is representative.
 
@@ -40,7 +44,7 @@ import numpy as np
 from bnn_lq.errors import BnnLqError, DeployError
 
 __all__ = ["DEFAULT_BOARDS", "VARIANTS", "McuBench", "bench_mcu", "convert_variants",
-           "kernel_bench", "write_report"]
+           "kernel_bench", "op_macs", "parse_ops", "write_report"]
 
 _log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ _CFLAGS = {"binary-ref": "-DBNN_KERNELS=BNN_KERNELS_REF", "binary-opt": "", "int
            "float": ""}
 _KERNEL_APP = Path(__file__).resolve().parent.parent / "tests" / "firmware_opt" / "app"
 _BENCH_LINE = re.compile(r"^BNN BENCH (\{.*\})$", re.M)
+_OP_LINE = re.compile(r"^BNN OP (\{.*\})$", re.M)
 
 
 @dataclasses.dataclass
@@ -67,6 +72,9 @@ class McuBench:
             ``{"error": "..."}`` when the build did not fit or failed.
         layers: ``layers[board]`` = kernel-bench rows: name, ref, opt (instructions), macs.
         tflite_bytes: Size of each variant's .tflite (``binary`` for both binary builds).
+        ops: ``ops[board][variant]`` = per-operator rows of the real model (``per_op``):
+            op (graph index), name, per_inference (instructions), macs (binary MACs of
+            the step, 0 for other ops).
     """
 
     model: str
@@ -74,6 +82,7 @@ class McuBench:
     runs: dict[str, dict[str, dict[str, Any]]]
     layers: dict[str, list[dict[str, Any]]]
     tflite_bytes: dict[str, int]
+    ops: dict[str, dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -121,6 +130,38 @@ def convert_variants(model_name: str, cache_dir: str | os.PathLike, *,
     return paths
 
 
+def parse_ops(output: str) -> list[dict[str, Any]]:
+    """The ``BNN OP {...}`` lines of a ``-DBNN_PROFILE`` run, in invoke order."""
+    return [json.loads(m) for m in _OP_LINE.findall(output)]
+
+
+def op_macs(tflite: str | os.PathLike) -> dict[int, int]:
+    """Binary multiply-accumulates per code-generation step of a .tflite, keyed by the
+    step's operator index (the index the BNN_OP hooks report): LceBconv2d counts
+    OH * OW * C_out * KH * KW * C_in (per group), summed over a fused chain's operators."""
+    from bnn_lq.convert import codegen, flatbuffer
+
+    graph = flatbuffer.read(tflite)
+    macs: dict[int, int] = {}
+    for op in graph.operators:
+        if op.op != "LceBconv2d":
+            continue
+        out = graph.tensors[op.outputs[0]].shape  # [N, OH, OW, C_out or its words]
+        filt = graph.tensors[op.inputs[1]].shape  # [C_out, KH, KW, words per group]
+        cin = int(op.options.get("channels_in", 0))
+        words_g = int(filt[3])
+        groups = cin // (32 * words_g) if cin > 32 * words_g else 1
+        macs[op.index] = (int(np.prod(out[:3])) * int(filt[0]) * int(filt[1]) * int(filt[2])
+                          * (cin // max(1, groups)))
+    steps: dict[int, int] = {}
+    for step in codegen.lower(graph):
+        members = step.fused_ops or (step.op,)
+        total = sum(macs.get(i, 0) for i in members)
+        if total:
+            steps[step.op] = total
+    return steps
+
+
 def kernel_bench(board: str, out_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Runs the kernel bench of tests/firmware_opt/app on ``board``: the binary layers of
     bnn_cnn_small alone, reference and optimized. Returns its BNN BENCH rows."""
@@ -142,7 +183,8 @@ def kernel_bench(board: str, out_dir: str | os.PathLike) -> list[dict[str, Any]]
 
 def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_small",
               out_dir: str | os.PathLike = "bench-mcu", images: int = 2,
-              variants: Sequence[str] = VARIANTS, kernels: bool = True) -> McuBench:
+              variants: Sequence[str] = VARIANTS, kernels: bool = True,
+              per_op: bool = True) -> McuBench:
     """Builds and runs every variant on every board (see the module docstring).
 
     Args:
@@ -153,6 +195,7 @@ def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_s
         images: Test images per run (instruction counts are averaged over them).
         variants: A subset of :data:`VARIANTS`.
         kernels: Also run the per-layer kernel bench.
+        per_op: Build with -DBNN_PROFILE and collect the per-operator counts.
 
     Returns:
         An :class:`McuBench`; the files are written by :func:`write_report`.
@@ -173,16 +216,26 @@ def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_s
            "int8": paths["int8"], "float": paths["float"]}
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     layers: dict[str, list[dict[str, Any]]] = {}
+    ops: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    macs = op_macs(paths["binary"]) if per_op else {}
     for board in boards:
         runs[board] = {}
+        ops[board] = {}
         for variant in variants:
             build_dir = out / board / variant
             try:
                 deploy.build(tfl[variant], board=board, out_dir=build_dir,
                              testset=f"fashion_mnist:{images}", name=f"{model}_{variant}",
-                             extra_cflags=_CFLAGS[variant])
+                             extra_cflags=(_CFLAGS[variant]
+                                           + (" -DBNN_PROFILE" if per_op else "")).strip())
                 res = deploy.run(build_dir, timeout=600)
                 runs[board][variant] = res.to_dict()
+                if per_op:
+                    rows = parse_ops(res.output)
+                    for row in rows:
+                        row["macs"] = macs.get(row["op"], 0) if variant.startswith("binary") \
+                            else 0
+                    ops[board][variant] = rows
             except BnnLqError as exc:
                 _log.warning("%s %s: %s", board, variant, str(exc).splitlines()[0])
                 runs[board][variant] = {"error": str(exc).splitlines()[0]}
@@ -193,7 +246,7 @@ def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_s
                 layers[board] = []
                 _log.warning("%s kernel bench: %s", board, exc)
     return McuBench(model=model, boards=list(boards), runs=runs, layers=layers,
-                    tflite_bytes={k: p.stat().st_size for k, p in paths.items()})
+                    tflite_bytes={k: p.stat().st_size for k, p in paths.items()}, ops=ops)
 
 
 def _fmt(v: Any) -> str:
@@ -244,6 +297,31 @@ def write_report(result: McuBench, out_dir: str | os.PathLike, *,
         lines.append(f"| {board} | {_ratio(g['binary-ref'], g['binary-opt'])} | "
                      f"{_ratio(g['int8'], g['binary-opt'])} | "
                      f"{_ratio(g['float'], g['binary-opt'])} |")
+    for board, per_variant in result.ops.items():
+        ref = {r["op"]: r for r in per_variant.get("binary-ref", [])}
+        opt = per_variant.get("binary-opt", [])
+        if not opt:
+            continue
+        lines += ["", f"Per operator on {board} (the real model, `-DBNN_PROFILE` hooks; "
+                  "instructions per inference):", "",
+                  "| op | kernel call | ref instr. | opt instr. | ref/opt | binary MACs | "
+                  "MACs/instr. (opt) | share of opt |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+        total = sum(r["per_inference"] for r in opt) or 1
+        for r in opt:
+            rr = ref.get(r["op"], {}).get("per_inference")
+            mpi = f"{r['macs'] / r['per_inference']:.2f}" if r["macs"] and r["per_inference"] \
+                else "-"
+            lines.append(f"| {r['op']} | {r['name']} | {_fmt(rr)} | {_fmt(r['per_inference'])} "
+                         f"| {_ratio(rr, r['per_inference'])} | "
+                         f"{_fmt(r['macs']) if r['macs'] else '-'} | {mpi} | "
+                         f"{100.0 * r['per_inference'] / total:.1f}% |")
+        for variant in ("int8", "float"):
+            rows = per_variant.get(variant, [])
+            if rows:
+                top = sorted(rows, key=lambda r: -r["per_inference"])[:4]
+                lines.append("")
+                lines.append(f"{variant} on {board}, largest operators: " + ", ".join(
+                    f"op {r['op']} {r['name']} {_fmt(r['per_inference'])}" for r in top))
     if any(result.layers.values()):
         lines += ["", "Binary layers alone (kernel bench, tests/firmware_opt/app; the "
                   "bnn_cnn_small shapes, random data):", "",

@@ -397,8 +397,9 @@ def distillation_model(student, teacher, *, temperature: float = 4.0, kd_weight:
 # --------------------------------------------------------------------------- running
 
 
-def _stage_key(recipe: dict, stage: dict, data_name: str) -> str:
-    blob = json.dumps({"model": recipe["model"], "data": data_name, "stage": stage},
+def _stage_key(recipe: dict, stage: dict, fit_args: dict, data_name: str) -> str:
+    """What makes a finished stage reusable: model, data, the stage and its fit arguments."""
+    blob = json.dumps({"model": recipe["model"], "data": data_name, "stage": stage, "fit": fit_args},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -490,7 +491,7 @@ def run_recipe(path_or_dict: str | os.PathLike | Mapping[str, Any], *, out_dir: 
         name = stage["name"]
         stage_dir = out_dir / f"{i:02d}_{name}"
         fit_args = {k: v for k, v in {**recipe["defaults"], **stage, **overrides}.items() if k in FIT_KEYS}
-        key = _stage_key(recipe, {**stage, **overrides}, data_name)
+        key = _stage_key(recipe, stage, fit_args, data_name)
         marker = stage_dir / _STAGE_FILE
         if resume and marker.is_file():
             done = json.loads(marker.read_text(encoding="utf-8"))

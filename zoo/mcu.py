@@ -18,21 +18,22 @@ code generator's plan; the model input is read from the caller's buffer, not the
 arena), plus the firmware's stack (~1-2 KB) and code (~20-40 KB). Every network
 has the same shape:
 
-* a real-valued stem convolution (``conv1``, float ``CONV_2D`` after LCE) with few
-  filters and, on the small boards, stride 2 — its float output is the largest
-  tensor of the model, so it sets the RAM;
+* a real-valued stem convolution (``conv1``, a float ``CONV_2D`` after LCE). The
+  code generator fuses ``CONV_2D -> LceQuantize`` into one step that writes the
+  bit-packed signs directly (``bnn_conv2d_pool_quantize``), so the stem's float
+  output never exists in RAM: only its packed output does (``ceil(filters / 32)``
+  words per pixel). A stride-2 stem quarters that;
 * binary stages ``conv<i>`` (3x3, ``pad_values=1``) -> ``conv<i>_bn`` ->
   ``pool<i>`` (2x2 max-pool), which LCE runs on bit-packed activations
   (``LceBconv2d`` writing packed output, ``LceBMaxPool2d``): 1 bit per activation;
 * a binary classifier (``fc1`` a binary convolution over the whole last feature map,
   so that the last max-pool stays bit-packed; ``fc1_bn``, ``flatten``, ``fc_out``,
-  ``fc_out_bn``, ``softmax``)
-  that ``bnn_lq.convert`` bit-packs too.
+  ``fc_out_bn``, ``softmax``).
 
 Flash is the cheap resource here (binary weights cost 1 bit), so the binary layers
-are wide and the stem is narrow. The figures of each entry (measured with
-``bnn_lq.convert.lce.to_tflite`` + ``bnn_lq.convert.plan.plan`` at 28x28x1) are in
-the builders' docstrings and ``zoo/cards/README.md``.
+are wide; the packed feature maps set the RAM. The figures of each entry (measured
+with ``bnn_lq.convert.lce.to_tflite`` + ``bnn_lq.convert.plan.plan`` at 28x28x1) are
+in ``zoo/cards/README.md``; ``tests/zoo/test_convert.py`` checks the fits.
 
 Example:
     >>> from bnn_lq import zoo
@@ -67,10 +68,10 @@ def mcu_net(input_shape=(28, 28, 1), num_classes: int = 10, *, name: str = "mcu_
         input_shape: ``(H, W, C)``.
         num_classes: Number of output classes.
         name: Model name.
-        stem_filters: Filters of the real-valued stem ``conv1`` (its float output is the
-            largest activation of the network).
+        stem_filters: Filters of the real-valued stem ``conv1``.
         stem_kernel: Kernel size of ``conv1``.
-        stem_strides: Stride of ``conv1`` (2 quarters the stem's output RAM).
+        stem_strides: Stride of ``conv1`` (2 quarters the RAM of its packed output and the
+            binary MACs of the next stage).
         stages: ``(filters, pool)`` per binary stage ``conv2, conv3, ...``; ``pool`` 1 puts a
             2x2 max-pool after the stage's batch norm, 0 none.
         dense_units: Units of the binary hidden dense layers before ``fc_out``.
@@ -110,14 +111,12 @@ def mcu_net(input_shape=(28, 28, 1), num_classes: int = 10, *, name: str = "mcu_
 def mcu_tiny(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.keras.Model:
     """Binary CNN for an 8 KB-RAM / 128 KB-flash part (STM32F100 class).
 
-    ``conv1`` 4 filters 3x3 stride 2 (real) -> binary 64 -> pool -> binary 128 -> pool ->
-    binary dense 128 -> 10. At 28x28x1 the stem's float output (14x14x4 floats, 3136 B)
-    is the peak of the arena: plan arena 3,920 B, weights 31,632 B, 4.21 M binary + 7 k
-    real MACs (LCE 0.16 + ``bnn_lq.convert.plan``). A stem of 6 filters (arena 5.5 KB)
-    leaves too little of the 8 KB for the 1.5 KB stack and the app. Options: those of
-    :func:`mcu_net`.
+    ``conv1`` 16 filters 3x3 stride 2 (real) -> binary 64 -> pool -> binary 128 -> pool ->
+    binary dense 128 -> 10. Options: those of :func:`mcu_net`. Figures at 28x28x1 are in
+    ``zoo/cards/README.md`` (``bnn_lq.convert.plan`` of the LCE model); the board's
+    linker script leaves 6.5 KB besides the 1.5 KB stack.
     """
-    cfg = dict(stem_filters=4, stem_strides=2, stages=((64, 1), (128, 1)), dense_units=(128,))
+    cfg = dict(stem_filters=16, stem_strides=2, stages=((64, 1), (128, 1)), dense_units=(128,))
     return mcu_net(input_shape, num_classes, **{"name": "mcu_tiny", **cfg, **options})
 
 
@@ -125,11 +124,11 @@ def mcu_tiny(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.ke
 def mcu_micro(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.keras.Model:
     """Binary CNN for a 16 KB-RAM / 256 KB-flash part (micro:bit class, nRF51822).
 
-    ``conv1`` 8 filters 3x3 stride 2 (real) -> binary 128 -> pool -> binary 256 -> pool ->
-    binary dense 256 -> 10. Plan at 28x28x1: arena 7,056 B, weights 118,480 B, 16.8 M
-    binary + 14 k real MACs. Options: those of :func:`mcu_net`.
+    ``conv1`` 32 filters 3x3 stride 2 (real) -> binary 128 -> pool -> binary 256 -> pool ->
+    binary dense 256 -> 10. Options: those of :func:`mcu_net`. Figures at 28x28x1 are in
+    ``zoo/cards/README.md``.
     """
-    cfg = dict(stem_filters=8, stem_strides=2, stages=((128, 1), (256, 1)), dense_units=(256,))
+    cfg = dict(stem_filters=32, stem_strides=2, stages=((128, 1), (256, 1)), dense_units=(256,))
     return mcu_net(input_shape, num_classes, **{"name": "mcu_micro", **cfg, **options})
 
 
@@ -140,8 +139,7 @@ def mcu_f4(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.kera
 
     A BinaryNet-style VGG at reduced width: ``conv1`` 32 filters 3x3 stride 1 (real) ->
     binary 64 -> pool -> 128 -> 128 -> pool -> 256 -> 256 -> pool -> binary dense 256 -> 10.
-    Plan at 28x28x1: arena 103,488 B (the stem's 28x28x32 floats), weights 220,304 B,
-    101.7 M binary + 0.23 M real MACs. Options: those of :func:`mcu_net`.
+    Options: those of :func:`mcu_net`. Figures at 28x28x1 are in ``zoo/cards/README.md``.
     """
     cfg = dict(stem_filters=32, stem_strides=1,
                stages=((64, 1), (128, 0), (128, 1), (256, 0), (256, 1)), dense_units=(256,))

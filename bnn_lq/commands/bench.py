@@ -1,7 +1,8 @@
 """``bnn-lq bench mcu``: the same architecture as binary (reference and optimized kernels),
 int8 and float, built and run under QEMU on each board; a Markdown table and a bar plot.
 
-    bnn-lq bench mcu [--boards netduinoplus2,microbit] [--model bnn_cnn_small] [--json] [-o DIR]
+    bnn-lq bench mcu [--boards netduinoplus2,microbit] [--model bnn_cnn_small] [--no-per-op]
+                     [--json] [-o DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="test images per run; counts are averaged (default 2)")
     m.add_argument("--no-kernels", action="store_true",
                    help="skip the per-layer kernel bench")
+    m.add_argument("--no-per-op", action="store_true",
+                   help="build without the per-operator profile (-DBNN_PROFILE)")
     m.add_argument("-o", "--output", default="bench-mcu",
                    help="output directory (default bench-mcu): results.json, table.md, plot.png")
     m.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -32,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     boards = [b.strip() for b in args.boards.split(",") if b.strip()]
     result = bench.bench_mcu(boards=boards, model=args.model, out_dir=args.output,
-                             images=args.images, kernels=not args.no_kernels)
+                             images=args.images, kernels=not args.no_kernels,
+                             per_op=not args.no_per_op)
     files = bench.write_report(result, args.output,
                                command=f"bnn-lq bench mcu --boards {','.join(boards)} "
                                        f"--model {args.model} -o {args.output}")

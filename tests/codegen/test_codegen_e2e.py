@@ -16,7 +16,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import TEST_MAIN, build_model_exe, run_exe
+from codegen_helpers import TEST_MAIN, build_model_exe, run_exe
 
 from bnn_lq.convert import codegen
 from bnn_lq.convert.flatbuffer import read
@@ -172,7 +172,7 @@ def test_testset_builds_and_agrees(tflite_models, runtime_lib, tmp_path, oracle_
         printf("agree %u/%u\n", agree, (unsigned)BNN_TESTSET_COUNT);
         return 0;
     }""")
-    import conftest
+    import codegen_helpers as conftest
 
     old = conftest.TEST_MAIN
     conftest.TEST_MAIN = main

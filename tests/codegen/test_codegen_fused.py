@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import build_model_exe, run_exe
+from codegen_helpers import build_model_exe, run_exe
 
 from bnn_lq.convert import codegen
 from bnn_lq.convert import plan as plan_mod

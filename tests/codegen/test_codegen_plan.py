@@ -246,7 +246,7 @@ def test_inplace_keeps_every_value(rng, runtime_lib, tmp_path):
     """In place changes only where values live: the generated C gives bit-identical
     outputs with and without it, in a chain of elementwise ops (unary, with a per-channel
     constant, with both operands the same tensor, int8 requantization excluded)."""
-    from conftest import build_model_exe, run_exe
+    from codegen_helpers import build_model_exe, run_exe
 
     from bnn_lq.convert import codegen
 

@@ -1,6 +1,6 @@
 """Every C kernel against LCE's interpreter, op by op, on random converted models.
 
-Three conversions (session fixtures; tests/firmware/models.py): a float model (bconv in
+Three conversions (session fixtures; tests/firmware/runtime_models.py): a float model (bconv in
 every padding / stride / dilation / group / output mode, including the degenerate zero
 padding of spec Appendix B, plus the float builtins), a model converted with
 experimental_default_int8_range (int8 builtins, int8-input LceQuantize), and a QAT
@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 oracle = pytest.importorskip("oracle")
-import models  # noqa: E402
+import runtime_models as models  # noqa: E402
 import runtime_harness as h  # noqa: E402
 
 pytestmark = pytest.mark.slow

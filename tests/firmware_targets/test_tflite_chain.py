@@ -61,10 +61,28 @@ def test_device_agrees_with_lce(tiny_tflite, board, tmp_path):
     assert res.model == "tiny" and res.matches_oracle
 
 
-def test_too_big_for_microbit(tiny_tflite, tmp_path):
-    """The arena (~18.7 KB) exceeds the nRF51's 16 KB: refused before building, with
+@pytest.fixture(scope="module")
+def wide_float_tflite(tmp_path_factory):
+    """A float model whose 6000-wide hidden layer (24 KB of activations) cannot be fused
+    away: plain TFLite conversion, no LCE needed."""
+    import bnn_lq  # noqa: F401  (Keras 2 before TensorFlow)
+    import tensorflow as tf
+
+    model = tf.keras.Sequential([tf.keras.Input((28, 28, 1)),
+                                 tf.keras.layers.GlobalAveragePooling2D(),
+                                 tf.keras.layers.Dense(6000, activation="relu"),
+                                 tf.keras.layers.Dense(2)])
+    path = tmp_path_factory.mktemp("wide") / "wide.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    return path
+
+
+def test_too_big_for_microbit(wide_float_tflite, tmp_path):
+    """The arena (> 24 KB) exceeds the nRF51's 16 KB: refused before building, with
     needed vs available and the biggest tensors."""
     with pytest.raises(DeployError, match=r"(?s)does not fit on microbit: RAM: needs at least"
                                           r".*16,384 B; biggest tensors: "):
-        deploy.build(tiny_tflite, board="microbit", out_dir=tmp_path, testset="fashion_mnist:4")
+        deploy.build(wide_float_tflite, board="microbit", out_dir=tmp_path,
+                     testset=(np.zeros((1, 28, 28, 1), np.float32), np.zeros(1, np.uint8),
+                              np.zeros(1, np.uint8)))
     assert not (tmp_path / "app.elf").exists()

@@ -19,7 +19,7 @@ FLOAT_RTOL = 1e-5  # of the output range: admits float reassociation, rejects an
 
 
 def _convert(name):
-    import models
+    import interp_models as models
     import oracle
     import tensorflow as tf  # noqa: F401  (used by the kwargs text)
     from conftest import cached_conversion
@@ -89,7 +89,7 @@ MODEL_NAMES = ["float_chain", "float_wide", "groups", "int8_qat", "builtins_floa
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_each_op_matches_lce(converted, name):
-    import models
+    import interp_models as models
 
     from bnn_lq.interpreter import Interpreter
 
@@ -152,7 +152,7 @@ def test_grid_coverage(converted):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_predict_matches_lce(converted, name):
-    import models
+    import interp_models as models
     import oracle
 
     from bnn_lq.interpreter import Interpreter

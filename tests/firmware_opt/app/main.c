@@ -25,8 +25,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bnn/bnn_fused.h"
 #include "bnn/bnn_kernels.h"
 #include "bnn/bnn_port.h"
+#include "../../../firmware/runtime/kernels/opt/bnn_conv2d_pool_quantize_opt.h"
 
 #ifndef BNN_OPT_TEST_SEED
 #define BNN_OPT_TEST_SEED 12345u
@@ -57,6 +59,7 @@ static uint32_t *const g_out_opt = g_out + BNN_OPT_BUF_WORDS;
 static float g_mul[BNN_OPT_MAX_COUT];
 static float g_bias[BNN_OPT_MAX_COUT];
 static int32_t g_threshold[BNN_OPT_MAX_COUT];
+static float g_stage_c[BNN_OPT_MAX_COUT];
 
 /* ---- output ---- */
 
@@ -467,6 +470,191 @@ static void test_quantize(int *run, int *pass)
     }
 }
 
+/* ---- conv2d_pool_quantize (fused) ---- */
+
+/* A random pooling window on an h x w map (2x2/2, 3x3/2 or 2x2/1, SAME or VALID). */
+static int random_pool(bnn_window_t *w, int32_t batch, int32_t h, int32_t ww)
+{
+    const int32_t r = rnd_in(0, 2);
+    memset(w, 0, sizeof *w);
+    w->batch = batch;
+    w->in_h = h;
+    w->in_w = ww;
+    w->kernel_h = w->kernel_w = r == 1 ? 3 : 2;
+    w->stride_h = w->stride_w = r == 2 ? 1 : 2;
+    w->dilation_h = w->dilation_w = 1;
+    return finish_window(w, (int)(rnd() & 1u));
+}
+
+/* Largest KH * KW * C_in of a float source the optimized variant takes (documented in
+ * bnn_conv2d_pool_quantize_opt.h): 32; none on cores without an FPU. */
+#if defined(__arm__) && !defined(__ARM_FP)
+#define BNN_OPT_FUSED_MAX_K 0
+#else
+#define BNN_OPT_FUSED_MAX_K 32
+#endif
+
+static void test_fused(int *run, int *pass)
+{
+    static const int32_t k_fc[] = {1, 5, 31, 32, 33, 64, 40};
+    int i, done = 0;
+    for (i = 0; done < BNN_OPT_TEST_CASES && i < 50 * BNN_OPT_TEST_CASES; ++i) {
+        bnn_fused_params_t p;
+        bnn_bconv2d_params_t bp;
+        bnn_conv2d_f32_params_t cp;
+        bnn_window_t *w;
+        int32_t cin, cout, k, fin_h, fin_w, s, j, total, out_words;
+        const int32_t kind = rnd_in(0, 2); /* 0 bconv, 1 float conv, 2 +-scale conv */
+        bnn_status_t s_ref, s_opt;
+        int declined;
+        memset(&p, 0, sizeof p);
+        memset(&bp, 0, sizeof bp);
+        memset(&cp, 0, sizeof cp);
+        w = kind == 0 ? &bp.win : &cp.win;
+        w->batch = rnd_in(0, 7) == 0 ? 2 : 1;
+        w->in_h = rnd_in(1, 9);
+        w->in_w = rnd_in(1, 9);
+        w->kernel_h = rnd_in(1, 3);
+        w->kernel_w = rnd_in(0, 3) == 0 ? rnd_in(1, 3) : w->kernel_h;
+        w->stride_h = w->stride_w = rnd_in(1, 2);
+        w->dilation_h = w->dilation_w = rnd_in(0, 5) == 0 ? 2 : 1;
+        if (!finish_window(w, (int)(rnd() & 1u))) {
+            continue;
+        }
+        cout = pick(k_fc, (int32_t)(sizeof k_fc / sizeof *k_fc));
+        cin = kind == 0 ? pick(k_channels, (int32_t)(sizeof k_channels / sizeof *k_channels))
+                        : rnd_in(1, 3);
+        k = w->kernel_h * w->kernel_w * cin;
+        if (cout > BNN_OPT_MAX_COUT
+            || (kind == 0 ? w->batch * w->in_h * w->in_w * BNN_WORDS(cin)
+                          : w->batch * w->in_h * w->in_w * cin) > BNN_OPT_IN_WORDS
+            || (kind == 1 ? cout * k : cout * k) > BNN_OPT_BUF_WORDS) {
+            continue;
+        }
+        p.batch = w->batch;
+        p.map_h = w->out_h;
+        p.map_w = w->out_w;
+        p.channels = cout;
+        for (j = 0; j < cout; ++j) {
+            const int32_t r = rnd_in(0, 3);
+            g_mul[j] = r == 0 ? 0.25f * (float)rnd_in(-4, 4) : rnd_f(2.0f);
+            g_bias[j] = r == 0 ? 0.5f + (float)rnd_in(-20, 20) : rnd_f(8.0f);
+            g_stage_c[j] = rnd_f(3.0f);
+        }
+        if (kind == 0) {
+            const int32_t r = rnd_in(0, 9);
+            bp.channels_in = cin;
+            bp.channels_out = cout;
+            bp.groups = 1;
+            bp.pad_mode = r < 6 ? BNN_BPAD_ONE : (r < 9 ? BNN_BPAD_ZERO_INT : BNN_BPAD_ZERO_FLOAT);
+            bp.out_type = (rnd() & 1u) && bp.pad_mode != BNN_BPAD_ZERO_FLOAT ? BNN_OUT_S8
+                                                                              : BNN_OUT_F32;
+            bp.clamp_min = rnd_in(0, 3) == 0 ? rnd_in(0, k) : 0;
+            bp.clamp_max = 2 * k;
+            if (bp.pad_mode == BNN_BPAD_ZERO_FLOAT) {
+                bp.clamp_min = 0;
+            }
+            bp.mul = g_mul;
+            bp.bias = g_bias;
+            p.src = BNN_FUSED_BCONV;
+            p.bconv = &bp;
+            p.quant_s8 = bp.out_type == BNN_OUT_S8;
+            p.zero_point = p.quant_s8 ? rnd_in(-3, 3) : 0;
+            fill_packed(g_in, w->batch * w->in_h * w->in_w, cin);
+            fill_packed(g_filter, cout * w->kernel_h * w->kernel_w, cin);
+        } else {
+            float *x = (float *)g_in;
+            cp.in_c = cin;
+            cp.out_c = cout;
+            cp.groups = 1;
+            cp.act_min = rnd_in(0, 2) == 0 ? 0.0f : -FLT_MAX;
+            cp.act_max = FLT_MAX;
+            p.src = kind == 1 ? BNN_FUSED_CONV_F32 : BNN_FUSED_CONV_BINW_F32;
+            p.conv_f32 = &cp;
+            p.bias = rnd_in(0, 3) == 0 ? NULL : g_bias;
+            p.scale = kind == 2 ? g_mul : NULL;
+            for (j = 0; j < w->batch * w->in_h * w->in_w * cin; ++j) {
+                x[j] = rnd_in(0, 7) == 0 ? (rnd_in(0, 1) ? 0.0f : -0.0f) : rnd_f(3.0f);
+            }
+            if (kind == 1) {
+                float *f = (float *)g_filter;
+                for (j = 0; j < cout * k; ++j) {
+                    f[j] = rnd_in(0, 9) == 0 ? 0.0f : rnd_f(1.0f);
+                }
+            } else {
+                fill_packed(g_filter, cout * w->kernel_h * w->kernel_w, cin);
+            }
+            p.n_stages = p.quant_s8 ? 0 : rnd_in(0, 2);
+            for (s = 0; s < p.n_stages; ++s) {
+                p.stages[s].op = (bnn_fused_op_t)rnd_in(0, 4);
+                p.stages[s].c = p.stages[s].op == BNN_FUSED_CLAMP ? NULL : g_stage_c;
+                p.stages[s].per_channel = (int32_t)(rnd() & 1u);
+                p.stages[s].act_min = rnd_in(0, 2) == 0 ? -1.0f : -FLT_MAX;
+                p.stages[s].act_max = rnd_in(0, 2) == 0 ? 1.0f : FLT_MAX;
+            }
+        }
+        fin_h = p.map_h;
+        fin_w = p.map_w;
+        p.filter = g_filter;
+        p.pool_act_min = p.quant_s8 ? -128.0f : -FLT_MAX;
+        p.pool_act_max = p.quant_s8 ? 127.0f : FLT_MAX;
+        if (rnd() & 1u) {
+            if (!random_pool(&p.pool, p.batch, fin_h, fin_w)) {
+                continue;
+            }
+            p.has_pool = 1;
+            fin_h = p.pool.out_h;
+            fin_w = p.pool.out_w;
+        }
+        if (rnd() & 1u) {
+            if (!random_pool(&p.bpool, p.batch, fin_h, fin_w)) {
+                continue;
+            }
+            p.has_bpool = 1;
+            fin_h = p.bpool.out_h;
+            fin_w = p.bpool.out_w;
+        }
+        total = p.batch * fin_h * fin_w * cout;
+        /* Packing: per pixel, or the flattened map (a RESHAPE) when batch is 1. */
+        p.pack_channels = (p.batch == 1 && (rnd() & 1u)) ? total : cout;
+        out_words = total / p.pack_channels * BNN_WORDS(p.pack_channels);
+        if (out_words > BNN_OPT_BUF_WORDS) {
+            continue;
+        }
+        ++done;
+        ++*run;
+        declined = !bnn_conv2d_pool_quantize_opt_supports(&p);
+        fill_pattern();
+        s_ref = bnn_conv2d_pool_quantize_ref(&p, g_in, g_out_ref);
+        s_opt = declined ? bnn_conv2d_pool_quantize(&p, g_in, g_out_opt)
+                         : bnn_conv2d_pool_quantize_opt(&p, g_in, g_out_opt);
+        if (declined != ((kind == 0 && bp.pad_mode == BNN_BPAD_ZERO_FLOAT)
+                         || (kind != 0 && k > BNN_OPT_FUSED_MAX_K))) {
+            report_failure("conv2d_pool_quantize", done,
+                           "supports() disagrees with its documentation");
+        } else if (s_ref != BNN_OK || s_opt != s_ref) {
+            report_failure("conv2d_pool_quantize", done, "status differs or is not ok");
+        } else if (!same_outputs()) {
+            report_failure("conv2d_pool_quantize", done, "outputs differ");
+            put("  kind ");
+            put_i(kind);
+            put(" cin ");
+            put_i(cin);
+            put(" cout ");
+            put_i(cout);
+            put(" pool ");
+            put_i(p.has_pool);
+            put(" bpool ");
+            put_i(p.has_bpool);
+            put(" pack ");
+            put_i(p.pack_channels);
+            put("\n");
+        } else {
+            ++*pass;
+        }
+    }
+}
+
 /* ---- bench: the layers of bnn_cnn_small ---- */
 
 #if BNN_OPT_BENCH
@@ -619,6 +807,7 @@ int main(void)
     test_bconv(&run, &pass);
     test_bmaxpool(&run, &pass);
     test_quantize(&run, &pass);
+    test_fused(&run, &pass);
     put("BNN TESTS: ");
     put_i(pass);
     put("/");
