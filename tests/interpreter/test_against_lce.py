@@ -22,7 +22,7 @@ def _convert(name):
     import interp_models as models
     import oracle
     import tensorflow as tf  # noqa: F401  (used by the kwargs text)
-    from conftest import cached_conversion
+    from interp_helpers import cached_conversion
 
     kwargs = eval(models.MODELS[name][1])  # noqa: S307 - our own table
     return cached_conversion(name, models.source(name), lambda: models.build(name),

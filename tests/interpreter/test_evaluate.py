@@ -48,7 +48,7 @@ def test_int8_input_quantized():
 
 @pytest.mark.slow
 def test_tflite_runtime_refuses_lce_ops(tmp_path):
-    from conftest import cached_conversion  # noqa: F401  (path setup)
+    from interp_helpers import cached_conversion  # noqa: F401  (path setup)
     from zoo_models import cache_dir
 
     models = sorted(cache_dir().glob("float_chain-*.tflite"))

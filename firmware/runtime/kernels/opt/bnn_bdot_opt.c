@@ -20,6 +20,7 @@ const uint8_t bnn_opt_popcount_table[256] = {
  * only the loop (masks, pointers, counts), and nothing of the caller spills into it.
  * Each returns popcount(x ^ f_b) over kw words, in runs of <= BNN_OPT_RUN_MAX words.
  */
+#if !BNN_OPT_DOT_INLINE /* else static inline in bnn_bdot_opt.h */
 #if defined(__GNUC__)
 #define BNN_OPT_NOINLINE __attribute__((noinline))
 #else
@@ -92,3 +93,4 @@ BNN_OPT_NOINLINE void bnn_opt_dot4(const uint32_t *x, const uint32_t *f0, int32_
     bnn_opt_dot2(x, f0, kw, acc);
     bnn_opt_dot2(x, f0 + 2 * (size_t)kw, kw, acc + 2);
 }
+#endif /* !BNN_OPT_DOT_INLINE */
