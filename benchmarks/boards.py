@@ -42,9 +42,22 @@ def main(argv=None) -> int:
     for name in args.boards.split(","):
         board = deploy.BOARDS[name]
         print(f"[{name}] building and running ...", file=sys.stderr, flush=True)
+        dataset, count = args.testset.split(":")
+        count = int(count)
         try:
-            deploy.build(args.model, board=name, out_dir=Path(args.out) / name,
-                         testset=args.testset)
+            while True:
+                try:
+                    deploy.build(args.model, board=name, out_dir=Path(args.out) / name,
+                                 testset=f"{dataset}:{count}")
+                    break
+                except DeployError as exc:
+                    # Small boards hold the model but not hundreds of test images in flash:
+                    # halve the embedded test set (down to 8) before giving up.
+                    if "flash: needs" not in str(exc) or count <= 8:
+                        raise
+                    count //= 2
+                    print(f"[{name}] test set too big for flash, trying {count} images",
+                          file=sys.stderr, flush=True)
             r = deploy.run(Path(args.out) / name, timeout=1800)
         except DeployError as exc:
             first = str(exc).splitlines()[0]

@@ -42,10 +42,11 @@ class PipelineConfig:
 
     model: str = "bnn_cnn_small"
     dataset: str | None = None  # None: fashion_mnist if installed, else digits
-    epochs: int = 6
-    batch_size: int = 128
+    # The recipe of bnn_lq/pretrained/bnn_cnn_small_fashion_mnist (91.18% on Fashion-MNIST).
+    epochs: int = 10
+    batch_size: int = 64
     optimizer: str = "adam"
-    learning_rate: float | None = None
+    learning_rate: float | None = 3e-3
     boards: tuple[str, ...] = ("netduinoplus2",)
     testset_size: int = 256  # images embedded in the firmware
     eval_limit: int | None = None  # host-side evaluation: None = whole test set

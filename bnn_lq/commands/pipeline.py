@@ -18,7 +18,7 @@ def add_arguments(parser):
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
     parser.add_argument("--optimizer", choices=("bop", "adam"), default=d.optimizer)
-    parser.add_argument("--lr", type=float, default=None, help="learning rate")
+    parser.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate")
     parser.add_argument("--boards", default=",".join(d.boards),
                         help="comma-separated boards, or 'none' to skip firmware")
     parser.add_argument("--testset-size", type=int, default=d.testset_size,

@@ -8,8 +8,10 @@
  *    is one padding: popcount(0 ^ f) = popcount(f)); 1x1 kernels read the input pixel
  *    directly (the dense layers). Every output channel's filter is then ONE contiguous run of
  *    the same length, so the innermost loop is a branch-free binary dot product.
- * 2. Output channels in blocks of BNN_BCONV_OPT_BLOCK: each patch word is loaded once and
- *    XOR-ed with the block's filters; the partial counts stay in registers.
+ * 2. The counts of up to BNN_BCONV_OPT_CHUNK output channels of a pixel come from one call
+ *    of bnn_opt_dot_many (blocks of filters sharing the patch words; on Thumb-2 an assembly
+ *    adder tree per 3x3 tap of one word), the output transform then runs over them in a loop
+ *    of its own per output type, with the parameters hoisted out of it.
  * 3. Popcount with byte-field accumulators and a carry-save adder per three words
  *    (bnn_popcount_opt.h); one horizontal sum per run of <= 30 words.
  * 4. The output transform is fused: float output uses the reference's inline
@@ -22,11 +24,17 @@
 #include "../../src/bnn_internal.h"
 #include "bnn_bdot_opt.h"
 
-/* Output channels per block (1, 2 or 4; 4 runs two blocks of 2). Measured on netduinoplus2
- * (tests/firmware_opt/app bench, conv2 of bnn_cnn_small): 1 -> 2.64 M instructions,
- * 2 -> 2.45 M, 4 -> 2.44 M; 2 keeps the code smaller. */
-#ifndef BNN_BCONV_OPT_BLOCK
-#define BNN_BCONV_OPT_BLOCK 2
+/* Output channels per call of bnn_opt_dot_many (their counts live on the stack). */
+#ifndef BNN_BCONV_OPT_CHUNK
+#define BNN_BCONV_OPT_CHUNK 64
+#endif
+
+/* finish_channels stays out of the pixel loop (one call per pixel and chunk), so its loops
+ * get the registers to themselves. */
+#if defined(__GNUC__)
+#define BNN_BCONV_NOINLINE __attribute__((noinline))
+#else
+#define BNN_BCONV_NOINLINE
 #endif
 
 /* Largest per-pixel patch (KH * KW * words per group) on the stack: 160 words = 640 bytes
@@ -72,40 +80,58 @@ static int32_t outside_filter_count(const geom_t *g, const window_t *wd, const u
     return acc;
 }
 
-/* Output channels [co, co + B) of one pixel: accumulate, then transform and store. x is the
- * pixel's patch (kw words); n_out its outside taps (zero padding only, else 0). */
-BNN_OPT_INLINE void do_block(int B, const geom_t *g, const window_t *wd, const uint32_t *x,
-                             const uint32_t *filter, int32_t co, int32_t n_out, size_t pix,
-                             void *out, uint32_t *packed)
+/* Output channels [co, co + nc) of one pixel from their counts acc[] over the patch: the
+ * outside taps' filter counts removed (zero padding: n_out of them), then transformed and
+ * stored. *packed carries the bits of an unfinished output word between calls. */
+BNN_BCONV_NOINLINE static void finish_channels(const geom_t *g, const window_t *wd, const uint32_t *filter,
+                            int32_t co, int32_t nc, int32_t n_out, size_t pix, int32_t *acc,
+                            void *out, uint32_t *packed)
 {
     const bnn_bconv2d_params_t *p = g->p;
-    const uint32_t *f_co = filter + (size_t)co * (size_t)g->kw;
-    int32_t acc[4] = {0, 0, 0, 0};
     int32_t b;
-    bnn_opt_dot_block(B, x, f_co, g->kw, acc);
     if (n_out > 0) {
         /* The patch has 0 words at the outside taps: remove what they added. */
-        for (b = 0; b < B; ++b) {
-            acc[b] -= outside_filter_count(g, wd, f_co + (size_t)b * (size_t)g->kw);
+        for (b = 0; b < nc; ++b) {
+            acc[b] -= outside_filter_count(g, wd, filter + (size_t)(co + b) * (size_t)g->kw);
         }
     }
-    for (b = 0; b < B; ++b) {
-        const int32_t c = co + b;
-        if (p->out_type == BNN_OUT_PACKED) {
-            const int32_t eff = acc[b] + n_out * (g->cg / 2);
-            *packed |= (eff > p->threshold[c] ? 1u : 0u) << (c & 31);
-            if ((c & 31) == 31 || c == p->channels_out - 1) {
-                ((uint32_t *)out)[pix * (size_t)g->words_out + (size_t)(c >> 5)] = *packed;
-                *packed = 0u;
+    if (p->out_type == BNN_OUT_PACKED) {
+        const int32_t add = n_out * (g->cg / 2);
+        const int32_t *const th = p->threshold + co;
+        uint32_t *const o = (uint32_t *)out + pix * (size_t)g->words_out;
+        uint32_t bits = *packed, bit = 1u << (co & 31); /* bit of channel co + b */
+        int32_t word = co >> 5;                         /* output word of channel co + b */
+        for (b = 0; b < nc; ++b) {
+            if (acc[b] + add > th[b]) {
+                bits |= bit;
+            }
+            bit <<= 1;
+            if (bit == 0u) { /* channel 31 of a word done */
+                o[word++] = bits;
+                bits = 0u;
+                bit = 1u;
+            }
+        }
+        if (co + nc == p->channels_out && bit != 1u) { /* the last, partial word */
+            o[word] = bits;
+            bits = 0u;
+        }
+        *packed = bits;
+    } else {
+        const int32_t add = n_out * g->cg;
+        const int32_t cmin = p->clamp_min, cmax = p->clamp_max;
+        const float *const mul = p->mul + co;
+        const float *const bias = p->bias + co;
+        if (p->out_type == BNN_OUT_F32) {
+            float *const o = (float *)out + pix * (size_t)p->channels_out + (size_t)co;
+            for (b = 0; b < nc; ++b) {
+                o[b] = bnn_bconv_transform(2 * acc[b] + add, cmin, cmax, mul[b], bias[b]);
             }
         } else {
-            const int32_t x2 = 2 * acc[b] + n_out * g->cg;
-            const float y = bnn_bconv_transform(x2, p->clamp_min, p->clamp_max, p->mul[c],
-                                                p->bias[c]);
-            if (p->out_type == BNN_OUT_F32) {
-                ((float *)out)[pix * (size_t)p->channels_out + (size_t)c] = y;
-            } else {
-                ((int8_t *)out)[pix * (size_t)p->channels_out + (size_t)c] = bnn_opt_round_sat_s8(y);
+            int8_t *const o = (int8_t *)out + pix * (size_t)p->channels_out + (size_t)co;
+            for (b = 0; b < nc; ++b) {
+                o[b] = bnn_opt_round_sat_s8(
+                    bnn_bconv_transform(2 * acc[b] + add, cmin, cmax, mul[b], bias[b]));
             }
         }
     }
@@ -156,6 +182,7 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
 {
     const bnn_window_t *w = &p->win;
     uint32_t patch[BNN_BCONV_OPT_PATCH_WORDS];
+    int32_t acc[BNN_BCONV_OPT_CHUNK];
     geom_t g;
     int32_t n, oy, ox, grp, co;
     bnn_status_t st;
@@ -242,19 +269,11 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
                         gather(&g, in, n, iy0, ix0, grp, patch);
                         x = patch;
                     }
-                    co = grp * g.cout_g;
-#if BNN_BCONV_OPT_BLOCK >= 4
-                    for (; co + 4 <= co_end; co += 4) {
-                        do_block(4, &g, &wd, x, filter, co, n_out, pix, out, &packed);
-                    }
-#endif
-#if BNN_BCONV_OPT_BLOCK >= 2
-                    for (; co + 2 <= co_end; co += 2) {
-                        do_block(2, &g, &wd, x, filter, co, n_out, pix, out, &packed);
-                    }
-#endif
-                    for (; co < co_end; ++co) {
-                        do_block(1, &g, &wd, x, filter, co, n_out, pix, out, &packed);
+                    for (co = grp * g.cout_g; co < co_end; co += BNN_BCONV_OPT_CHUNK) {
+                        const int32_t nc = co_end - co < BNN_BCONV_OPT_CHUNK
+                                               ? co_end - co : BNN_BCONV_OPT_CHUNK;
+                        bnn_opt_dot_many(x, filter + (size_t)co * (size_t)g.kw, g.kw, nc, acc);
+                        finish_channels(&g, &wd, filter, co, nc, n_out, pix, acc, out, &packed);
                     }
                 }
             }

@@ -4,9 +4,10 @@
  *        (bnn_bconv2d_opt, bnn_conv2d_pool_quantize_opt); internal, not public API.
  *
  * bnn_opt_dot{1,2,4}(x, f, kw, ...) return popcount(x ^ f_b) over kw words for 1, 2 or 4
- * filters f_b = f + b * kw that share the input x (each x word is loaded once per block).
- * They are out-of-line functions (bnn_bdot_opt.c): the register allocator then sees only
- * the loop, and nothing of the caller spills into it.
+ * filters f_b = f + b * kw that share the input x; bnn_opt_dot_many does it for n filters of
+ * one pixel. Generic builds: out-of-line functions (bnn_bdot_opt.c), so the register
+ * allocator sees only the loop and nothing of the caller spills into it. ARMv7-M/8-M
+ * Mainline: static inline, around an assembly adder tree for nine words (see below).
  */
 #ifndef BNN_BDOT_OPT_H
 #define BNN_BDOT_OPT_H
@@ -20,9 +21,10 @@
  * dot product with the out-of-line versions), and words come in chunks of NINE (a 3x3 tap
  * with one word per tap; kw = 9 or 18 in the common layers) reduced by a full carry-save
  * adder tree before any field arithmetic (bnn_opt_pc9). Everything else (host, Cortex-M0,
- * Cortex-M55, the byte-table build) uses the out-of-line functions of bnn_bdot_opt.c.
+ * Cortex-M55 with MVE, which GCC otherwise reports as 8-M Mainline; the byte-table build)
+ * uses the out-of-line functions of bnn_bdot_opt.c.
  */
-#if !BNN_OPT_POPCOUNT_LUT                                                                  \
+#if !BNN_OPT_POPCOUNT_LUT && !defined(__ARM_FEATURE_MVE)                                 \
     && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__))
 #define BNN_OPT_DOT_INLINE 1
 #else
@@ -30,41 +32,112 @@
 #endif
 
 #if BNN_OPT_DOT_INLINE
-/** Full adder on 32 bit positions: a + b + c = *ones + 2 * (returned twos), per bit. */
-BNN_OPT_INLINE uint32_t bnn_opt_csa(uint32_t *ones, uint32_t a, uint32_t b, uint32_t c)
-{
-    const uint32_t u = a ^ b;
-    *ones = u ^ c;
-    return (a & b) | (u & c);
-}
-
-/** Nibble fields (each <= 4) of popcount(v). */
-BNN_OPT_INLINE uint32_t bnn_opt_pc_nib(uint32_t v, bnn_opt_masks_t m)
-{
-    v = v - ((v >> 1) & m.m1);
-    return (v & m.m2) + ((v >> 2) & m.m2);
-}
-
 /*
- * Byte fields (each <= 72) of popcount(x[i] ^ f[i]) over i < 9: three full adders on the
+ * Byte fields (each <= 72) of popcount(x[i] ^ f[i]) over i < 9 with f = *fp; *fp += 9: three full adders on the
  * word triples give ones o1..o3 and twos t1..t3; two more give o (weight 1), t4 and t
  * (weight 2) and fo (weight 4). Per bit: sum = o + 2 * (t4 + t) + 4 * fo. Fields:
  * a = nib(o) + 2 nib(t4) <= 12 and b = nib(t) + 2 nib(fo) <= 12 per nibble, then bytes
- * a8 + 2 b8 <= 24 + 48. 9 XOR + 25 (adders) + 30 (fields) instructions for nine words.
+ * a8 + 2 b8 <= 24 + 48.
+ * In assembly because GCC loads the 18 words one by one and spills around the adder tree;
+ * here: 10 loads (LDRD), 9 XOR, 25 adder, 3 mask and 30 field instructions, 8 scratch
+ * registers. The masks are loaded only after the tree (MOV of a replicated immediate) so
+ * they take no register during it, and "(v >> k) & m" is then one AND with a shifted operand.
  */
-BNN_OPT_INLINE uint32_t bnn_opt_pc9(const uint32_t *x, const uint32_t *f, bnn_opt_masks_t m)
+BNN_OPT_INLINE uint32_t bnn_opt_pc9(const uint32_t *x, const uint32_t **fp)
 {
-    uint32_t o1, o2, o3, o, t;
-    const uint32_t t1 = bnn_opt_csa(&o1, x[0] ^ f[0], x[1] ^ f[1], x[2] ^ f[2]);
-    const uint32_t t2 = bnn_opt_csa(&o2, x[3] ^ f[3], x[4] ^ f[4], x[5] ^ f[5]);
-    const uint32_t t3 = bnn_opt_csa(&o3, x[6] ^ f[6], x[7] ^ f[7], x[8] ^ f[8]);
-    const uint32_t t4 = bnn_opt_csa(&o, o1, o2, o3);
-    const uint32_t fo = bnn_opt_csa(&t, t1, t2, t3);
-    uint32_t a = bnn_opt_pc_nib(o, m) + (bnn_opt_pc_nib(t4, m) << 1);
-    uint32_t b = bnn_opt_pc_nib(t, m) + (bnn_opt_pc_nib(fo, m) << 1);
-    a = (a & m.m4) + ((a >> 4) & m.m4);
-    b = (b & m.m4) + ((b >> 4) & m.m4);
-    return a + (b << 1);
+    const uint32_t *f = *fp;
+    uint32_t a1, b1, a2, b2, a3, b3, c, d;
+    __asm__(
+        /* word triple g: a, b, c = x ^ f; full adder -> twos in a, ones in b */
+        "ldrd  %[a1], %[b1], [%[x], #0]\n\t"
+        "ldrd  %[c], %[d], [%[f]], #36\n\t" /* f advances to the next filter */
+        "eor   %[a1], %[a1], %[c]\n\t"
+        "eor   %[b1], %[b1], %[d]\n\t"
+        "ldr   %[c], [%[x], #8]\n\t"
+        "ldr   %[d], [%[f], #-28]\n\t"
+        "eor   %[c], %[c], %[d]\n\t"
+        "eor   %[d], %[a1], %[b1]\n\t"
+        "and   %[a1], %[a1], %[b1]\n\t"
+        "eor   %[b1], %[d], %[c]\n\t"
+        "and   %[d], %[d], %[c]\n\t"
+        "orr   %[a1], %[a1], %[d]\n\t"
+        "ldrd  %[a2], %[b2], [%[x], #12]\n\t"
+        "ldrd  %[c], %[d], [%[f], #-24]\n\t"
+        "eor   %[a2], %[a2], %[c]\n\t"
+        "eor   %[b2], %[b2], %[d]\n\t"
+        "ldr   %[c], [%[x], #20]\n\t"
+        "ldr   %[d], [%[f], #-16]\n\t"
+        "eor   %[c], %[c], %[d]\n\t"
+        "eor   %[d], %[a2], %[b2]\n\t"
+        "and   %[a2], %[a2], %[b2]\n\t"
+        "eor   %[b2], %[d], %[c]\n\t"
+        "and   %[d], %[d], %[c]\n\t"
+        "orr   %[a2], %[a2], %[d]\n\t"
+        "ldrd  %[a3], %[b3], [%[x], #24]\n\t"
+        "ldrd  %[c], %[d], [%[f], #-12]\n\t"
+        "eor   %[a3], %[a3], %[c]\n\t"
+        "eor   %[b3], %[b3], %[d]\n\t"
+        "ldr   %[c], [%[x], #32]\n\t"
+        "ldr   %[d], [%[f], #-4]\n\t"
+        "eor   %[c], %[c], %[d]\n\t"
+        "eor   %[d], %[a3], %[b3]\n\t"
+        "and   %[a3], %[a3], %[b3]\n\t"
+        "eor   %[b3], %[d], %[c]\n\t"
+        "and   %[d], %[d], %[c]\n\t"
+        "orr   %[a3], %[a3], %[d]\n\t"
+        /* ones b1, b2, b3 -> o in b2, t4 in b1 */
+        "eor   %[c], %[b1], %[b2]\n\t"
+        "and   %[b1], %[b1], %[b2]\n\t"
+        "eor   %[b2], %[c], %[b3]\n\t"
+        "and   %[c], %[c], %[b3]\n\t"
+        "orr   %[b1], %[b1], %[c]\n\t"
+        /* twos a1, a2, a3 -> t in a2, fo in a1 */
+        "eor   %[c], %[a1], %[a2]\n\t"
+        "and   %[a1], %[a1], %[a2]\n\t"
+        "eor   %[a2], %[c], %[a3]\n\t"
+        "and   %[c], %[c], %[a3]\n\t"
+        "orr   %[a1], %[a1], %[c]\n\t"
+        /* masks: c = 0x55.., d = 0x33.., a3 = 0x0F..; b3 is the scratch */
+        "mov   %[c], #0x55555555\n\t"
+        "mov   %[d], #0x33333333\n\t"
+        "mov   %[a3], #0x0F0F0F0F\n\t"
+        /* nibble fields of b2 (o), b1 (t4), a2 (t), a1 (fo) */
+        "and   %[b3], %[c], %[b2], lsr #1\n\t"
+        "sub   %[b2], %[b2], %[b3]\n\t"
+        "and   %[b3], %[d], %[b2], lsr #2\n\t"
+        "and   %[b2], %[b2], %[d]\n\t"
+        "add   %[b2], %[b2], %[b3]\n\t"
+        "and   %[b3], %[c], %[b1], lsr #1\n\t"
+        "sub   %[b1], %[b1], %[b3]\n\t"
+        "and   %[b3], %[d], %[b1], lsr #2\n\t"
+        "and   %[b1], %[b1], %[d]\n\t"
+        "add   %[b1], %[b1], %[b3]\n\t"
+        "and   %[b3], %[c], %[a2], lsr #1\n\t"
+        "sub   %[a2], %[a2], %[b3]\n\t"
+        "and   %[b3], %[d], %[a2], lsr #2\n\t"
+        "and   %[a2], %[a2], %[d]\n\t"
+        "add   %[a2], %[a2], %[b3]\n\t"
+        "and   %[b3], %[c], %[a1], lsr #1\n\t"
+        "sub   %[a1], %[a1], %[b3]\n\t"
+        "and   %[b3], %[d], %[a1], lsr #2\n\t"
+        "and   %[a1], %[a1], %[d]\n\t"
+        "add   %[a1], %[a1], %[b3]\n\t"
+        /* a = o + 2 t4, b = t + 2 fo (nibbles <= 12), then bytes, a8 + 2 b8 */
+        "add   %[b2], %[b2], %[b1], lsl #1\n\t"
+        "add   %[a2], %[a2], %[a1], lsl #1\n\t"
+        "and   %[b3], %[a3], %[b2], lsr #4\n\t"
+        "and   %[b2], %[b2], %[a3]\n\t"
+        "add   %[b2], %[b2], %[b3]\n\t"
+        "and   %[b3], %[a3], %[a2], lsr #4\n\t"
+        "and   %[a2], %[a2], %[a3]\n\t"
+        "add   %[a2], %[a2], %[b3]\n\t"
+        "add   %[b2], %[b2], %[a2], lsl #1"
+        : [a1] "=&r"(a1), [b1] "=&r"(b1), [a2] "=&r"(a2), [b2] "=&r"(b2), [a3] "=&r"(a3),
+          [b3] "=&r"(b3), [c] "=&r"(c), [d] "=&r"(d)
+          , [f] "+r"(f)
+        : [x] "r"(x), "m"(*(const uint32_t(*)[9])x), "m"(*(const uint32_t(*)[9])f));
+    *fp = f;
+    return b2;
 }
 
 #if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
@@ -88,8 +161,8 @@ BNN_OPT_INLINE int32_t bnn_opt_dot1(const uint32_t *x, const uint32_t *f0, int32
 {
     const bnn_opt_masks_t m = bnn_opt_masks();
     int32_t acc = 0;
-    for (; kw >= 9; kw -= 9, x += 9, f0 += 9) {
-        acc = bnn_opt_hsum_acc(acc, bnn_opt_pc9(x, f0, m));
+    for (; kw >= 9; kw -= 9, x += 9) {
+        acc = bnn_opt_hsum_acc(acc, bnn_opt_pc9(x, &f0));
     }
     if (kw > 0) { /* <= 8 words: byte fields <= 64 */
         uint32_t s = 0u;
@@ -127,6 +200,12 @@ void bnn_opt_dot2(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *ac
 /** acc[b] = popcount(x ^ (f0 + b * kw)) over kw words, b < 4. */
 void bnn_opt_dot4(const uint32_t *x, const uint32_t *f0, int32_t kw, int32_t *acc);
 #endif
+
+/**
+ * acc[b] = popcount(x ^ (f + b * kw)) over kw >= 0 words, for the n >= 0 consecutive filters
+ * b < n of one pixel (out of line: one call per pixel and chunk of channels).
+ */
+void bnn_opt_dot_many(const uint32_t *x, const uint32_t *f, int32_t kw, int32_t n, int32_t *acc);
 
 /** acc[b] = popcount(x ^ f_b) over kw words, for B (1, 2 or 4) filters f_b = f + b * kw. */
 BNN_OPT_INLINE void bnn_opt_dot_block(int B, const uint32_t *x, const uint32_t *f, int32_t kw,
