@@ -54,8 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "-a", default="bnn_cnn_small", help="zoo architecture (bnn-lq zoo list)")
     parser.add_argument("--model-options", type=_options, default={},
                         help="builder options, e.g. 'filters=[32,64,128],dense_units=128'")
-    parser.add_argument("--dataset", default="fashion_mnist",
-                        help="data set name, npz:PATH, idx:DIR or folder:DIR")
+    parser.add_argument("--dataset", default=None,
+                        help="data set name, npz:PATH, idx:DIR or folder:DIR (default "
+                             "fashion_mnist; with --recipe, the recipe's own)")
+    parser.add_argument("--recipe", default=None, metavar="YAML",
+                        help="train the stages of a recipe (path, recipes/NAME.yaml or NAME); "
+                             "--out is the recipe directory")
     parser.add_argument("--optimizer", default="bop", choices=OPTIMIZERS)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", "-b", type=int, default=128)
@@ -80,9 +84,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable result on stdout")
 
 
+def _run_recipe(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bnn_lq.recipes import run_recipe
+
+    result = run_recipe(args.recipe, out_dir=args.out or f"runs/{Path(args.recipe).stem}",
+                        resume=args.resume, overwrite=args.force, data=args.dataset,
+                        overrides={"limit": args.limit} if args.limit is not None else {})
+    if args.json:
+        print(json.dumps([{"out_dir": str(s.out_dir), "epochs": s.epochs,
+                           "test_accuracy": s.test_accuracy, "reused": s.skipped}
+                          for s in result.stages]))
+        return 0
+    for s in result.stages:
+        acc = "n/a" if s.test_accuracy is None else f"{s.test_accuracy:.4f}"
+        print(f"{s.out_dir}: {s.epochs} epochs, test accuracy {acc}"
+              f"{' (reused)' if s.skipped else ''}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from bnn_lq import train
 
+    if args.recipe:
+        return _run_recipe(args)
+    args.dataset = args.dataset or "fashion_mnist"
     if args.evaluate:
         result = train.evaluate(args.evaluate, args.dataset, limit=args.limit, seed=args.seed)
         if args.json:

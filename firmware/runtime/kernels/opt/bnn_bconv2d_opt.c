@@ -83,9 +83,10 @@ static int32_t outside_filter_count(const geom_t *g, const window_t *wd, const u
 /* Output channels [co, co + nc) of one pixel from their counts acc[] over the patch: the
  * outside taps' filter counts removed (zero padding: n_out of them), then transformed and
  * stored. *packed carries the bits of an unfinished output word between calls. */
-BNN_BCONV_NOINLINE static void finish_channels(const geom_t *g, const window_t *wd, const uint32_t *filter,
-                            int32_t co, int32_t nc, int32_t n_out, size_t pix, int32_t *acc,
-                            void *out, uint32_t *packed)
+BNN_BCONV_NOINLINE static void finish_channels(const geom_t *g, const window_t *wd,
+                                               const uint32_t *filter, int32_t co, int32_t nc,
+                                               int32_t n_out, size_t pix, int32_t *acc,
+                                               void *out, uint32_t *packed)
 {
     const bnn_bconv2d_params_t *p = g->p;
     int32_t b;

@@ -96,14 +96,19 @@ BNN_OPT_NOINLINE void bnn_opt_dot4(const uint32_t *x, const uint32_t *f0, int32_
 #endif /* !BNN_OPT_DOT_INLINE */
 
 #if BNN_OPT_DOT_INLINE
-/* Thumb-2: kw = 9 (3x3 taps of one word) gets a loop of its own: one assembly adder tree
- * (bnn_opt_pc9) and one USADA8 per filter, nothing else but the pointer step. */
+/* Thumb-2: kw = 9 and 18 (3x3 taps of one or two words) get loops of their own: one or two
+ * assembly adder trees (bnn_opt_pc9) and USADA8 per filter, nothing else but the loop. */
 void bnn_opt_dot_many(const uint32_t *x, const uint32_t *f, int32_t kw, int32_t n, int32_t *acc)
 {
     int32_t b;
     if (kw == 9) {
         for (b = 0; b < n; ++b) {
             acc[b] = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+        }
+    } else if (kw == 18) {
+        for (b = 0; b < n; ++b) {
+            const int32_t lo = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+            acc[b] = bnn_opt_hsum_acc(lo, bnn_opt_pc9(x + 9, &f));
         }
     } else {
         for (b = 0; b < n; ++b, f += kw) {

@@ -33,8 +33,9 @@
 
 #if BNN_OPT_DOT_INLINE
 /*
- * Byte fields (each <= 72) of popcount(x[i] ^ f[i]) over i < 9 with f = *fp; *fp += 9: three full adders on the
- * word triples give ones o1..o3 and twos t1..t3; two more give o (weight 1), t4 and t
+ * Byte fields (each <= 72) of popcount(x[i] ^ f[i]) over i < 9 with f = *fp; advances
+ * *fp by 9. Three full adders (a + b + c = ones + 2 twos per bit) on the word triples
+ * give ones o1..o3 and twos t1..t3; two more give o (weight 1), t4 and t
  * (weight 2) and fo (weight 4). Per bit: sum = o + 2 * (t4 + t) + 4 * fo. Fields:
  * a = nib(o) + 2 nib(t4) <= 12 and b = nib(t) + 2 nib(fo) <= 12 per nibble, then bytes
  * a8 + 2 b8 <= 24 + 48.
