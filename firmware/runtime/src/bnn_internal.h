@@ -80,4 +80,11 @@ static inline float bnn_bconv_transform(int32_t x2, int32_t cmin, int32_t cmax, 
     return y;
 }
 
+/* LceBconv2d zero padding with float output (spec §6.8, Appendix B): the sum S of
+ * Cg - 2*popcount over the taps LCE's default kernel corrects at (oy, ox); *has_corr is 0
+ * where no correction applies. Defined in src/bnn_bconv2d_zero_pad.c. */
+int32_t bnn_bconv2d_zero_pad_sum(const bnn_bconv2d_params_t *p, const uint32_t *filter_co,
+                                 int32_t words_g, int32_t cg, int32_t oy, int32_t ox,
+                                 int *has_corr);
+
 #endif /* BNN_INTERNAL_H */

@@ -26,58 +26,6 @@ static uint32_t sign_bit(float x)
     return (u >= 0x80800000u && u <= 0xFF800000u) ? 1u : 0u;
 }
 
-/* bnn_bconv2d_ref's zero-padding correction sum for BNN_BPAD_ZERO_FLOAT (spec §6.8,
- * Appendix B), the same statements: see the derivation there. */
-static int32_t zero_pad_sum(const bnn_bconv2d_params_t *p, const uint32_t *filter_co,
-                            int32_t words_g, int32_t cg, int32_t oy, int32_t ox, int *has_corr)
-{
-    const bnn_window_t *w = &p->win;
-    const int32_t ekh = (w->kernel_h - 1) * w->dilation_h + 1;
-    const int32_t ekw = (w->kernel_w - 1) * w->dilation_w + 1;
-    const int32_t top = ((w->out_h - 1) * w->stride_h + ekh - w->in_h) / 2;
-    const int32_t left = ((w->out_w - 1) * w->stride_w + ekw - w->in_w) / 2;
-    const int32_t ot = top - oy * w->stride_h;
-    const int32_t ob = ekh - w->in_h - ot;
-    const int32_t ol = left - ox * w->stride_w;
-    const int32_t orr = ekw - w->in_w - ol;
-    int32_t which, cy = 0, cx = 0, fy, fx, j, s = 0;
-
-    if (ol <= 0 && orr <= 0 && ot <= 0 && ob <= 0) {
-        which = -1;
-    } else if (orr <= 0 && ot > 0 && ob < 0) {
-        which = 0, cx = bnn_max_i32(ol, 0), cy = ot;
-    } else if (ol < 0 && orr > 0 && ob <= 0) {
-        which = 1, cx = orr, cy = bnn_max_i32(ot, 0);
-    } else if (ol > 0 && orr < 0 && ot <= 0) {
-        which = 2, cx = ol, cy = bnn_max_i32(ob, 0);
-    } else if (ol <= 0 && ot < 0 && ob > 0) {
-        which = 3, cx = bnn_max_i32(orr, 0), cy = ob;
-    } else {
-        which = -1;
-    }
-    *has_corr = which >= 0;
-    if (which < 0) {
-        return 0;
-    }
-    for (fy = 0; fy < w->kernel_h; ++fy) {
-        for (fx = 0; fx < w->kernel_w; ++fx) {
-            const int32_t ey = fy * w->dilation_h;
-            const int32_t ex = fx * w->dilation_w;
-            const int row_hit = (which < 2) ? (ey < cy) : (ekh - ey <= cy);
-            const int col_hit = (which == 0 || which == 2) ? (ex < cx) : (ekw - ex <= cx);
-            if (row_hit || col_hit) {
-                const uint32_t *f = filter_co + ((size_t)fy * (size_t)w->kernel_w + (size_t)fx)
-                                                    * (size_t)words_g;
-                int32_t pc = 0;
-                for (j = 0; j < words_g; ++j) {
-                    pc += bnn_popcount32(f[j]);
-                }
-                s += cg - 2 * pc;
-            }
-        }
-    }
-    return s;
-}
 
 /* Element (n, oy, ox, co) of a float CONV_2D (float or +-scale packed weights). */
 static float conv_f32_value(const bnn_fused_params_t *p, const float *in, int32_t n,
@@ -220,7 +168,7 @@ static float bconv_value(const bnn_fused_params_t *p, const uint32_t *in, int32_
     }
     if (bp->pad_mode == BNN_BPAD_ZERO_FLOAT) {
         int has_corr;
-        const int32_t s = zero_pad_sum(bp, f_co, words_g, cg, oy, ox, &has_corr);
+        const int32_t s = bnn_bconv2d_zero_pad_sum(bp, f_co, words_g, cg, oy, ox, &has_corr);
         if (has_corr) {
             const float corr = bp->mul[co] * (float)s;
             y = y + corr;
