@@ -88,8 +88,52 @@ def _make_batch_norm(*, epsilon, momentum, center, scale, channels_first: bool):
         center=center, scale=scale, name="batch_norm")
 
 
+class _BatchNormAfter:
+    """What BinaryDense and BinaryConv2D add to their Larq parent: a batch norm applied
+    to the parent's output, its config, and the seed interface's binarized weights.
+    Listed before the Larq class in the bases, so ``super()`` is the Larq layer."""
+
+    def _init_batch_norm(self, *, epsilon, momentum, center, scale, channels_first: bool):
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.center = center
+        self.scale = scale
+        self.batch_norm = _make_batch_norm(
+            epsilon=epsilon, momentum=momentum, center=center, scale=scale,
+            channels_first=channels_first)
+
+    @property
+    def is_binarized_activation(self) -> bool:
+        return self.input_quantizer is not None
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.batch_norm.build(super().compute_output_shape(input_shape))
+
+    def call(self, inputs, training=None):
+        return self.batch_norm(super().call(inputs), training=training)
+
+    def get_binarized_weights(self) -> np.ndarray:
+        """The ±1 kernel in the layer's kernel layout (Dense ``(input_dim, units)``, Conv2D
+        ``(kh, kw, channels_in / groups, filters)``), dtype ``int8``."""
+        return _binarized_weights(self)
+
+    # The TF2 BNN repository spells it this way; same method.
+    get_binarize_weights = get_binarized_weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "momentum": self.momentum,
+            "center": self.center,
+            "scale": self.scale,
+            "is_binarized_activation": self.is_binarized_activation,
+        }
+
+
 @tf.keras.utils.register_keras_serializable(package="bnn_lq")
-class BinaryDense(lq.layers.QuantDense):
+class BinaryDense(_BatchNormAfter, lq.layers.QuantDense):
     """Binary fully connected layer followed by batch normalization.
 
     The interface of ``BinaryDense`` in the TF2 BNN repository, as a Larq
@@ -148,45 +192,12 @@ class BinaryDense(lq.layers.QuantDense):
             bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
             bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, **kwargs)
-        self.epsilon = epsilon
-        self.momentum = momentum
-        self.center = center
-        self.scale = scale
-        self.batch_norm = _make_batch_norm(
-            epsilon=epsilon, momentum=momentum, center=center, scale=scale,
-            channels_first=False)
-
-    @property
-    def is_binarized_activation(self) -> bool:
-        return self.input_quantizer is not None
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self.batch_norm.build(super().compute_output_shape(input_shape))
-
-    def call(self, inputs, training=None):
-        return self.batch_norm(super().call(inputs), training=training)
-
-    def get_binarized_weights(self) -> np.ndarray:
-        """The ±1 kernel, shape ``(input_dim, units)``, dtype ``int8``."""
-        return _binarized_weights(self)
-
-    # The TF2 BNN repository spells it this way; same method.
-    get_binarize_weights = get_binarized_weights
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "epsilon": self.epsilon,
-            "momentum": self.momentum,
-            "center": self.center,
-            "scale": self.scale,
-            "is_binarized_activation": self.is_binarized_activation,
-        }
+        self._init_batch_norm(epsilon=epsilon, momentum=momentum, center=center, scale=scale,
+                              channels_first=False)
 
 
 @tf.keras.utils.register_keras_serializable(package="bnn_lq")
-class BinaryConv2D(lq.layers.QuantConv2D):
+class BinaryConv2D(_BatchNormAfter, lq.layers.QuantConv2D):
     """Binary 2-D convolution followed by batch normalization.
 
     A Larq ``QuantConv2D`` with ``QuantConv2D``'s arguments and defaults except
@@ -259,37 +270,5 @@ class BinaryConv2D(lq.layers.QuantConv2D):
                 "(it pads with 0.0 or 1.0 only) and converts to a float PADV2 + CONV_2D; "
                 "use pad_values=1.0 (binary-friendly) or padding='valid'.",
                 self.name, type(self).__name__, pad_values)
-        self.epsilon = epsilon
-        self.momentum = momentum
-        self.center = center
-        self.scale = scale
-        self.batch_norm = _make_batch_norm(
-            epsilon=epsilon, momentum=momentum, center=center, scale=scale,
-            channels_first=self.data_format == "channels_first")
-
-    @property
-    def is_binarized_activation(self) -> bool:
-        return self.input_quantizer is not None
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self.batch_norm.build(super().compute_output_shape(input_shape))
-
-    def call(self, inputs, training=None):
-        return self.batch_norm(super().call(inputs), training=training)
-
-    def get_binarized_weights(self) -> np.ndarray:
-        """The ±1 kernel, shape ``(kh, kw, channels_in / groups, filters)``, ``int8``."""
-        return _binarized_weights(self)
-
-    get_binarize_weights = get_binarized_weights
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "epsilon": self.epsilon,
-            "momentum": self.momentum,
-            "center": self.center,
-            "scale": self.scale,
-            "is_binarized_activation": self.is_binarized_activation,
-        }
+        self._init_batch_norm(epsilon=epsilon, momentum=momentum, center=center, scale=scale,
+                              channels_first=self.data_format == "channels_first")
