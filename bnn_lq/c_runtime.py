@@ -32,18 +32,6 @@ _log = logging.getLogger(__name__)
 TARGETS = {"c-host": "host", "c-aarch64": "aarch64-linux", "c-armv7": "armv7-linux"}
 
 
-def _sources_digest(firmware_dir: Path) -> str:
-    h = hashlib.sha256()
-    for sub in ("runtime", "app_batch", "targets", "Makefile"):
-        root = firmware_dir / sub
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for p in files:
-            if p.exists():
-                h.update(str(p.relative_to(firmware_dir)).encode())
-                h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def build_batch_runner(model_path: str | os.PathLike, *, target: str = "host",
                        cache_dir: str | os.PathLike | None = None) -> Path:
     """Builds (or reuses) the batch runner for ``model_path`` on ``target``; returns
@@ -55,7 +43,7 @@ def build_batch_runner(model_path: str | os.PathLike, *, target: str = "host",
         raise DeployError(f"c runtime target {target!r}: expected host, aarch64-linux or "
                           "armv7-linux (Cortex-M boards run through `bnn-lq deploy`)")
     key = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] + "-" + \
-        _sources_digest(deploy.FIRMWARE_DIR)
+        deploy.firmware_sources_digest()[:16]
     root = Path(cache_dir) if cache_dir else model_path.parent / ".bnn-lq-c" / target
     out = root / key
     exe = out / "app"

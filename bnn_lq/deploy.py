@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -41,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -60,6 +60,19 @@ _log = logging.getLogger(__name__)
 #: (a normal, non-editable install does not ship it).
 FIRMWARE_DIR = Path(os.environ.get("BNN_LQ_FIRMWARE_DIR",
                                    Path(__file__).resolve().parent.parent / "firmware"))
+
+#: What a firmware build is made of (not build outputs that may sit under firmware/).
+_FIRMWARE_SOURCES = ("Makefile", "runtime", "app", "app_batch", "targets")
+
+
+def firmware_sources_digest() -> str:
+    """sha256 over the firmware sources: changes exactly when a rebuild is needed."""
+    from bnn_lq.stages import file_digest
+
+    parts = [f"{name}:{file_digest(FIRMWARE_DIR / name)}" for name in _FIRMWARE_SOURCES
+             if (FIRMWARE_DIR / name).exists()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
 
 _RESULT_PREFIX = "BNN RESULT "
 _MISMATCH = re.compile(r"^image (\d+): label (\d+), oracle (\d+), device (\d+)$")

@@ -144,7 +144,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
         results["firmware"] = runner.run(
             "firmware", lambda: steps.firmware(tflite_path, run_dir, config),
             inputs={"model": tflite_path, "boards": list(config.boards), "dataset": config.dataset,
-                    "testset": config.testset_size, "firmware": Path(steps.firmware_root())},
+                    "testset": config.testset_size, "firmware": steps.firmware_digest()},
             outputs=[f"firmware/{b}" for b in config.boards],
             hint="a board the model does not fit can be left out with --boards")
     if want("device"):

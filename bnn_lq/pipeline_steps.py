@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 __all__ = [
-    "convert", "copy_pretrained", "device", "evaluate", "firmware", "firmware_root",
+    "convert", "copy_pretrained", "device", "evaluate", "firmware", "firmware_digest",
     "report", "summary", "train",
 ]
 
@@ -99,10 +99,10 @@ def evaluate(keras_path: Path, tflite_path: Path, run_dir: Path, config) -> dict
     return payload
 
 
-def firmware_root() -> str:
+def firmware_digest() -> str:
     from bnn_lq import deploy
 
-    return str(deploy.FIRMWARE_DIR)
+    return deploy.firmware_sources_digest()
 
 
 def firmware(tflite_path: Path, run_dir: Path, config) -> dict:
@@ -129,12 +129,13 @@ def device(run_dir: Path, config) -> dict:
     from bnn_lq import deploy
 
     results = {}
+    input_bytes = _input_bytes(run_dir / "model.tflite")
     for board in config.boards:
         res = deploy.run(run_dir / "firmware" / board)
         results[board] = res.to_dict()
         results[board]["oracle_accuracy"] = res.oracle_correct / max(res.images, 1)
         # The embedded test images live in flash too; the report shows the model alone.
-        results[board]["testset_bytes"] = res.images * _input_bytes(run_dir / "model.tflite")
+        results[board]["testset_bytes"] = res.images * input_bytes
         _log.info("%s: device accuracy %.2f%%, agreement with LCE %.2f%%, %s %s per inference",
                   board, 100 * res.accuracy, 100 * res.agreement, f"{res.per_inference:,}", res.unit)
     (run_dir / "device.json").write_text(json.dumps(results, indent=1, default=str))
