@@ -543,6 +543,20 @@ def _per_channel_multipliers(ctx: _Ctx, op: Operator, w_index: int, n: int) -> l
             CArray(_name(op, "out_shift"), "int32_t", shift, "exponents")]
 
 
+
+def _binw_step(ctx, op, x, binw, bias_arrays, bias, kernel: str, ptype: str, params: dict,
+               layout: str, scale_comment: str, what: str):
+    """The step of a float CONV_2D / FULLY_CONNECTED whose weights are +-c per output
+    channel: packed sign bits plus one scale per channel, run by ``kernel``."""
+    bits, scale = binw
+    arrays = [CArray(_name(op, "filter"), "uint32_t", bits.reshape(-1),
+                     f"+-scale weights packed {layout}"),
+              CArray(_name(op, "scale"), "float", scale, scale_comment)] + bias_arrays
+    args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("const", arrays[1].name),
+            _Arg("raw", bias)]
+    return _io_step(ctx, op, kernel, ptype, params, args, arrays, what)
+
+
 def _lower_conv_2d(ctx: _Ctx, op: Operator) -> Step:
     x, y = ctx.t(op.inputs[0]), ctx.t(op.outputs[0])
     w = ctx.const(op, op.inputs[1], "filter")
@@ -563,14 +577,10 @@ def _lower_conv_2d(ctx: _Ctx, op: Operator) -> Step:
         bias, arrays = _bias_array(ctx, op, _opt_input(op, 2), "float")
         binw = _binary_weights(w)
         if binw is not None:
-            bits, scale = binw
-            arrays = [CArray(_name(op, "filter"), "uint32_t", bits.reshape(-1),
-                             f"+-scale weights packed [{out_c}][{kh}][{kw}][{_words(cg)}]"),
-                      CArray(_name(op, "scale"), "float", scale, "per-channel |w|")] + arrays
-            args = [_tin(ctx, x.index), _Arg("const", arrays[0].name),
-                    _Arg("const", arrays[1].name), _Arg("raw", bias)]
-            return _io_step(ctx, op, "bnn_conv2d_binw_f32", "bnn_conv2d_f32_params_t", params,
-                            args, arrays, "binary-weight conv on a real input (packed +-c)")
+            return _binw_step(ctx, op, x, binw, arrays, bias, "bnn_conv2d_binw_f32",
+                              "bnn_conv2d_f32_params_t", params,
+                              f"[{out_c}][{kh}][{kw}][{_words(cg)}]", "per-channel |w|",
+                              "binary-weight conv on a real input (packed +-c)")
         arrays = [CArray(_name(op, "filter"), "float", w.reshape(-1).astype(np.float32),
                          f"OHWI [{out_c}][{kh}][{kw}][{cg}]")] + arrays
         args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("raw", bias)]
@@ -650,15 +660,10 @@ def _lower_fully_connected(ctx: _Ctx, op: Operator) -> Step:
         bias, barr = _bias_array(ctx, op, _opt_input(op, 2), "float")
         binw = _binary_weights(w)
         if binw is not None:
-            bits, scale = binw
-            arrays = [CArray(_name(op, "filter"), "uint32_t", bits.reshape(-1),
-                             f"+-scale weights packed [{out_f}][{_words(in_f)}]"),
-                      CArray(_name(op, "scale"), "float", scale, "per-row |w|")] + barr
-            args = [_tin(ctx, x.index), _Arg("const", arrays[0].name),
-                    _Arg("const", arrays[1].name), _Arg("raw", bias)]
-            return _io_step(ctx, op, "bnn_fully_connected_binw_f32",
-                            "bnn_fully_connected_f32_params_t", params, args, arrays,
-                            "binary-weight dense (packed +-c)")
+            return _binw_step(ctx, op, x, binw, barr, bias, "bnn_fully_connected_binw_f32",
+                              "bnn_fully_connected_f32_params_t", params,
+                              f"[{out_f}][{_words(in_f)}]", "per-row |w|",
+                              "binary-weight dense (packed +-c)")
         arrays = [CArray(_name(op, "filter"), "float", w.reshape(-1).astype(np.float32),
                          f"[{out_f}][{in_f}]")] + barr
         args = [_tin(ctx, x.index), _Arg("const", arrays[0].name), _Arg("raw", bias)]
@@ -1199,7 +1204,6 @@ def _find_chains(ctx: _Ctx) -> dict[int, list[int]]:
 
 def _lower_fused(ctx: _Ctx, chain: list[Operator]) -> Step:
     """One bnn_conv2d_pool_quantize step for ``chain`` (see :func:`_find_chains`)."""
-    g = ctx.graph
     ops = list(chain)
     last = ops[-1]
     params: dict[str, Any] = {}
