@@ -505,6 +505,9 @@ static void test_fused(int *run, int *pass)
         bnn_window_t *w;
         int32_t cin, cout, k, fin_h, fin_w, s, j, total, out_words;
         const int32_t kind = rnd_in(0, 2); /* 0 bconv, 1 float conv, 2 +-scale conv */
+        /* A first layer: 3x3 stride 1 on one input channel, pooled 2x2 / 2 (the optimized
+         * kernel's four-position path); float sources only. */
+        const int stem = kind != 0 && rnd_in(0, 2) == 0;
         bnn_status_t s_ref, s_opt;
         int declined;
         memset(&p, 0, sizeof p);
@@ -518,12 +521,19 @@ static void test_fused(int *run, int *pass)
         w->kernel_w = rnd_in(0, 3) == 0 ? rnd_in(1, 3) : w->kernel_h;
         w->stride_h = w->stride_w = rnd_in(1, 2);
         w->dilation_h = w->dilation_w = rnd_in(0, 5) == 0 ? 2 : 1;
+        if (stem) {
+            w->kernel_h = w->kernel_w = 3;
+            w->stride_h = w->stride_w = 1;
+            w->dilation_h = w->dilation_w = 1;
+            w->in_h = rnd_in(2, 9);
+            w->in_w = rnd_in(2, 9);
+        }
         if (!finish_window(w, (int)(rnd() & 1u))) {
             continue;
         }
         cout = pick(k_fc, (int32_t)(sizeof k_fc / sizeof *k_fc));
         cin = kind == 0 ? pick(k_channels, (int32_t)(sizeof k_channels / sizeof *k_channels))
-                        : rnd_in(1, 3);
+                        : (stem ? 1 : rnd_in(1, 3));
         k = w->kernel_h * w->kernel_w * cin;
         if (cout > BNN_OPT_MAX_COUT
             || (kind == 0 ? w->batch * w->in_h * w->in_w * BNN_WORDS(cin)
@@ -576,6 +586,11 @@ static void test_fused(int *run, int *pass)
             for (j = 0; j < w->batch * w->in_h * w->in_w * cin; ++j) {
                 x[j] = rnd_in(0, 7) == 0 ? (rnd_in(0, 1) ? 0.0f : -0.0f) : rnd_f(3.0f);
             }
+            if (rnd_in(0, 9) == 0) { /* NaN, infinities, huge and tiny values in the input */
+                for (j = rnd_in(0, 3); j < w->batch * w->in_h * w->in_w * cin; j += 4) {
+                    x[j] = special_float();
+                }
+            }
             if (kind == 1) {
                 float *f = (float *)g_filter;
                 for (j = 0; j < cout * k; ++j) {
@@ -593,12 +608,36 @@ static void test_fused(int *run, int *pass)
                 p.stages[s].act_max = rnd_in(0, 2) == 0 ? 1.0f : FLT_MAX;
             }
         }
+        /* A scale or bias that overflows the chain (not with int8 output: the reference's
+         * rounding assumes |y| < 2^31, spec section 9.7). */
+        if (!p.quant_s8 && rnd_in(0, 9) == 0) {
+            const int32_t c = rnd_in(0, cout - 1);
+            if (rnd() & 1u) {
+                g_mul[c] = rnd_in(0, 1) ? 3e37f : -3e37f;
+            } else {
+                g_bias[c] = rnd_in(0, 1) ? FLT_MAX : -FLT_MAX;
+            }
+        }
         fin_h = p.map_h;
         fin_w = p.map_w;
         p.filter = g_filter;
         p.pool_act_min = p.quant_s8 ? -128.0f : -FLT_MAX;
         p.pool_act_max = p.quant_s8 ? 127.0f : FLT_MAX;
-        if (rnd() & 1u) {
+        if (stem) {
+            memset(&p.pool, 0, sizeof p.pool);
+            p.pool.batch = p.batch;
+            p.pool.in_h = fin_h;
+            p.pool.in_w = fin_w;
+            p.pool.kernel_h = p.pool.kernel_w = 2;
+            p.pool.stride_h = p.pool.stride_w = 2;
+            p.pool.dilation_h = p.pool.dilation_w = 1;
+            if (!finish_window(&p.pool, (int)(rnd() & 1u))) {
+                continue;
+            }
+            p.has_pool = 1;
+            fin_h = p.pool.out_h;
+            fin_w = p.pool.out_w;
+        } else if (rnd() & 1u) {
             if (!random_pool(&p.pool, p.batch, fin_h, fin_w)) {
                 continue;
             }

@@ -68,6 +68,11 @@ typedef struct {
     /* float source */
     int32_t k; /* KH * KW * C_in */
     float sg[BLK * BNN_FUSED_OPT_MAX_K]; /* +-scale weights: +-1.0f, [channel in block][k] */
+    /* Pooling on the accumulator (see "Monotone chains" below) */
+    float in_bound;   /* float sources: max |input|, or -1 when the input is not all finite */
+    int mono;         /* 1: this block pools the accumulators */
+    int8_t dir[BLK];  /* per channel: +1 the chain never decreases with the accumulator, -1
+                         it never increases (float sources: sg holds the negated weights) */
 } ctx_t;
 
 /* bnn_quantize_f32_ref's rule: bit = (x <= -FLT_MIN), decided on the bit pattern. */
@@ -80,8 +85,9 @@ BNN_OPT_INLINE uint32_t sign_bit(float x)
 
 /* ---- LceBconv2d source ---- */
 
-/* v[b] = source value of channel c0 + b at map pixel (n, oy, ox), b < nc. */
-static void bconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, float *v)
+/* x2[b] = the transform's input 2 * count + n_out * C_in (zero padding: the outside taps'
+ * filter counts removed) of channel c0 + b at map pixel (n, oy, ox), b < nc. */
+static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t *x2)
 {
     const bnn_fused_params_t *p = cx->p;
     const bnn_bconv2d_params_t *bp = p->bconv;
@@ -127,9 +133,6 @@ static void bconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, floa
         const uint32_t *f = filter + (size_t)(cx->c0 + b) * (size_t)cx->kw;
         bnn_opt_dot_block(bn, patch, f, cx->kw, acc);
         for (i = 0; i < bn; ++i) {
-            const int32_t c = cx->c0 + b + i;
-            int32_t x2;
-            float y;
             if (n_out > 0) {
                 const uint32_t *fc = f + (size_t)i * (size_t)cx->kw;
                 for (t = 0; t < cx->taps; ++t) {
@@ -139,11 +142,23 @@ static void bconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, floa
                     }
                 }
             }
-            x2 = 2 * acc[i] + n_out * cg;
-            y = bnn_bconv_transform(x2, bp->clamp_min, bp->clamp_max, bp->mul[c], bp->bias[c]);
-            v[b + i] = bp->out_type == BNN_OUT_S8 ? (float)bnn_opt_round_sat_s8(y) : y;
+            x2[b + i] = 2 * acc[i] + n_out * cg;
         }
         b += bn;
+    }
+}
+
+/* v[b] = the LceBconv2d output (float, or int8 as a float) of channel c0 + b for x2[b]:
+ * the reference's inline bnn_bconv_transform. */
+static void bconv_finish(const ctx_t *cx, const int32_t *x2, float *v)
+{
+    const bnn_bconv2d_params_t *bp = cx->p->bconv;
+    int32_t b;
+    for (b = 0; b < cx->nc; ++b) {
+        const int32_t c = cx->c0 + b;
+        const float y = bnn_bconv_transform(x2[b], bp->clamp_min, bp->clamp_max, bp->mul[c],
+                                            bp->bias[c]);
+        v[b] = bp->out_type == BNN_OUT_S8 ? (float)bnn_opt_round_sat_s8(y) : y;
     }
 }
 
@@ -220,17 +235,14 @@ static void acc_mul(const float *wt, int32_t k, int32_t nc, const float *x, floa
     }
 }
 
-/* v[b] = source value of channel c0 + b at map pixel (n, oy, ox). */
-static void fconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, float *v)
+/* x[kk] = the float source's input at tap kk of map pixel (n, oy, ox), 0.0f outside. */
+static void fconv_gather(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, float *x)
 {
-    const bnn_fused_params_t *p = cx->p;
-    const bnn_conv2d_f32_params_t *cp = p->conv_f32;
+    const bnn_conv2d_f32_params_t *cp = cx->p->conv_f32;
     const bnn_window_t *w = &cp->win;
     const float *in = (const float *)cx->in;
-    const float *bias = (const float *)p->bias;
     const int32_t cin = cp->in_c;
-    float x[BNN_FUSED_OPT_MAX_K];
-    int32_t fy, fx, ci, b, kk = 0;
+    int32_t fy, fx, ci, kk = 0;
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int32_t iy = oy * w->stride_h - w->pad_top + fy * w->dilation_h;
         const int row_in = iy >= 0 && iy < w->in_h;
@@ -249,21 +261,22 @@ static void fconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, floa
             }
         }
     }
-    if (p->src == BNN_FUSED_CONV_F32) {
-        acc_mul((const float *)p->filter + (size_t)cx->c0 * (size_t)cx->k, cx->k, cx->nc, x, v);
-        for (b = 0; b < cx->nc; ++b) {
-            float acc = v[b];
-            if (bias != NULL) {
-                acc = acc + bias[cx->c0 + b];
-            }
-            v[b] = bnn_clamp_f(acc, cp->act_min, cp->act_max);
-        }
-        return;
-    }
-    acc_mul(cx->sg, cx->k, cx->nc, x, v);
+}
+
+/* v[b]: the accumulator of channel c0 + b in; the CONV_2D's output out (scale, bias and fused
+ * activation as bnn_conv2d_binw_f32_ref / bnn_conv2d_f32_ref apply them). */
+static void fconv_finish(const ctx_t *cx, float *v)
+{
+    const bnn_fused_params_t *p = cx->p;
+    const bnn_conv2d_f32_params_t *cp = p->conv_f32;
+    const float *bias = (const float *)p->bias;
+    int32_t b;
     for (b = 0; b < cx->nc; ++b) {
         const int32_t c = cx->c0 + b;
-        float y = v[b] * p->scale[c];
+        float y = v[b];
+        if (p->src == BNN_FUSED_CONV_BINW_F32) {
+            y = y * p->scale[c];
+        }
         if (bias != NULL) {
             y = y + bias[c];
         }
@@ -271,18 +284,27 @@ static void fconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, floa
     }
 }
 
+/* v[b] = source value of channel c0 + b at map pixel (n, oy, ox). */
+static void fconv_block(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, float *v)
+{
+    float x[BNN_FUSED_OPT_MAX_K];
+    fconv_gather(cx, n, oy, ox, x);
+    if (cx->p->src == BNN_FUSED_CONV_F32) {
+        acc_mul((const float *)cx->p->filter + (size_t)cx->c0 * (size_t)cx->k, cx->k, cx->nc,
+                x, v);
+    } else {
+        acc_mul(cx->sg, cx->k, cx->nc, x, v);
+    }
+    fconv_finish(cx, v);
+}
+
 /* ---- the chain ---- */
 
-/* Source values after the stages, channels c0 .. c0 + nc - 1 at map pixel (n, y, x). */
-static void map_block(const ctx_t *cx, int32_t n, int32_t y, int32_t x, float *v)
+/* The elementwise stages, in order, on the source values v[b] of channels c0 + b. */
+static void apply_stages(const ctx_t *cx, float *v)
 {
     const bnn_fused_params_t *p = cx->p;
     int32_t s, b;
-    if (p->src == BNN_FUSED_BCONV) {
-        bconv_block(cx, n, y, x, v);
-    } else {
-        fconv_block(cx, n, y, x, v);
-    }
     for (s = 0; s < p->n_stages; ++s) {
         const bnn_fused_stage_t *st = &p->stages[s];
         for (b = 0; b < cx->nc; ++b) {
@@ -312,12 +334,350 @@ static void map_block(const ctx_t *cx, int32_t n, int32_t y, int32_t x, float *v
     }
 }
 
+/* Source values after the stages, channels c0 .. c0 + nc - 1 at map pixel (n, y, x). */
+static void map_block(const ctx_t *cx, int32_t n, int32_t y, int32_t x, float *v)
+{
+    if (cx->p->src == BNN_FUSED_BCONV) {
+        int32_t x2[BLK];
+        bconv_x2(cx, n, y, x, x2);
+        bconv_finish(cx, x2, v);
+    } else {
+        fconv_block(cx, n, y, x, v);
+    }
+    apply_stages(cx, v);
+}
+
+/* ---- Monotone chains: max-pooling the accumulators ----
+ *
+ * With a max-pool between the source and the quantize, the reference evaluates the whole
+ * chain value h(a) (the source's output transform, then the stages) at every position of a
+ * pooling window and keeps the largest. When h never decreases as the accumulator a grows
+ * (or never increases), max_i h(a_i) = h(max_i a_i) (or h(min_i a_i)): one chain evaluation
+ * per window instead of one per position, and the positions only compare accumulators.
+ * Every step of a chain is monotone under IEEE rounding as long as no NaN appears: x * m for
+ * a fixed m (reversing for m < 0, constant for m = 0), x + c, x - c, c - x (reversing),
+ * clamp, the exact int -> float conversion, the int8 rounding. A NaN needs a non-finite
+ * operand or an overflow (inf * 0, inf - inf), so setup_mono() proves per call and block
+ * that every value stays below BOUND in magnitude: a finite input (float sources: one pass
+ * over it, in_bound), finite weights, and a bound carried through scale, bias, clamps and
+ * stages with 1 % slack for rounding. If any of that fails, the block takes the
+ * per-position path. The pool's init value (-FLT_MAX, or -128 for int8) is below every
+ * value then, so the reference's maximum is a chain value too.
+ * A binary max-pool right after the quantize (no MAX_POOL_2D: conv -> sign -> LceBMaxPool2d,
+ * the usual first layer) is the same: both quantize rules are "value below a threshold", so
+ * the AND of the window's bits is the bit of the window's largest value.
+ * Float sources maximize dir * a: the weight table sg holds dir * w, and x * (-w) = -(x * w)
+ * exactly, and so are the running sums (round to nearest is symmetric), up to the sign of a
+ * zero. A zero's sign cannot change a bit: every later step maps +0 and -0 to equal values
+ * or to zeros of either sign, and both quantize rules give 0 for either zero.
+ */
+#define BOUND 1e37f
+
+/* Largest |clamp(y)| over |y| <= yb: clamp is monotone, so an end of [-yb, yb] gives it. */
+static float clamp_bound(float yb, float lo, float hi)
+{
+    const float a = bnn_clamp_f(-yb, lo, hi), b = bnn_clamp_f(yb, lo, hi);
+    const float aa = a < 0.0f ? -a : a, ab = b < 0.0f ? -b : b;
+    return aa > ab ? aa : ab;
+}
+
+static float absf(float x)
+{
+    return x < 0.0f ? -x : x;
+}
+
+static int sgn(float x)
+{
+    return x > 0.0f ? 1 : (x < 0.0f ? -1 : 0);
+}
+
+/* Decides cx->mono for the block c0 .. c0 + nc - 1 and fills cx->dir; with a float source it
+ * also rewrites cx->sg to the direction-adjusted weights (cx->sg must hold the +-1 signs for
+ * CONV_BINW_F32 on entry). */
+static void setup_mono(ctx_t *cx)
+{
+    const bnn_fused_params_t *p = cx->p;
+    int32_t b, s, kk;
+    cx->mono = 0;
+    if (!p->has_pool && !p->has_bpool) {
+        return;
+    }
+    if (p->src != BNN_FUSED_BCONV && !(cx->in_bound >= 0.0f)) {
+        return; /* a non-finite input value */
+    }
+    for (b = 0; b < cx->nc; ++b) {
+        const int32_t c = cx->c0 + b;
+        float yb;
+        int d = 1;
+        if (p->src == BNN_FUSED_BCONV) {
+            const bnn_bconv2d_params_t *bp = p->bconv;
+            const int32_t bits = bp->win.kernel_h * bp->win.kernel_w * bp->channels_in;
+            const int32_t cm = bnn_max_i32(bnn_max_i32(-bp->clamp_min, bp->clamp_max), 0);
+            const float xb = (float)bnn_min_i32(2 * bits, cm);
+            yb = (xb * absf(bp->mul[c]) + absf(bp->bias[c])) * 1.01f;
+            d = sgn(bp->mul[c]);
+            if (bp->out_type == BNN_OUT_S8 && yb < BOUND) {
+                yb = yb < 128.0f ? yb : 128.0f;
+            }
+        } else {
+            const bnn_conv2d_f32_params_t *cp = p->conv_f32;
+            const float *bias = (const float *)p->bias;
+            float wb = 1.0f;
+            if (p->src == BNN_FUSED_CONV_F32) {
+                const float *f = (const float *)p->filter + (size_t)c * (size_t)cx->k;
+                wb = 0.0f;
+                for (kk = 0; kk < cx->k; ++kk) {
+                    const float a = absf(f[kk]);
+                    wb = a > wb ? a : wb;
+                    if (!(a < BOUND)) {
+                        return; /* also NaN */
+                    }
+                }
+            }
+            yb = (float)cx->k * cx->in_bound * wb * 1.01f;
+            if (p->src == BNN_FUSED_CONV_BINW_F32) {
+                yb = yb * absf(p->scale[c]) * 1.01f;
+                d = sgn(p->scale[c]);
+            }
+            if (bias != NULL) {
+                yb = (yb + absf(bias[c])) * 1.01f;
+            }
+            yb = clamp_bound(yb, cp->act_min, cp->act_max);
+        }
+        for (s = 0; s < p->n_stages && yb < BOUND; ++s) {
+            const bnn_fused_stage_t *st = &p->stages[s];
+            const float k = st->c != NULL ? st->c[st->per_channel ? c : 0] : 0.0f;
+            switch (st->op) {
+            case BNN_FUSED_MUL:
+                yb = yb * absf(k) * 1.01f;
+                d *= sgn(k);
+                break;
+            case BNN_FUSED_ADD:
+            case BNN_FUSED_SUB_XC:
+                yb = (yb + absf(k)) * 1.01f;
+                break;
+            case BNN_FUSED_SUB_CX:
+                yb = (yb + absf(k)) * 1.01f;
+                d = -d;
+                break;
+            default:
+                break;
+            }
+            yb = clamp_bound(yb, st->act_min, st->act_max);
+        }
+        if (!(yb < BOUND)) {
+            return;
+        }
+        cx->dir[b] = (int8_t)(d < 0 ? -1 : 1);
+    }
+    if (p->src == BNN_FUSED_CONV_F32) {
+        for (b = 0; b < cx->nc; ++b) {
+            const float *f = (const float *)p->filter + (size_t)(cx->c0 + b) * (size_t)cx->k;
+            for (kk = 0; kk < cx->k; ++kk) {
+                cx->sg[b * cx->k + kk] = cx->dir[b] < 0 ? -f[kk] : f[kk];
+            }
+        }
+    } else if (p->src == BNN_FUSED_CONV_BINW_F32) {
+        for (b = 0; b < cx->nc; ++b) {
+            if (cx->dir[b] < 0) {
+                for (kk = 0; kk < cx->k; ++kk) {
+                    cx->sg[b * cx->k + kk] = -cx->sg[b * cx->k + kk];
+                }
+            }
+        }
+    }
+    cx->mono = 1;
+}
+
+/* max |x| over the float input, or -1 when a value is not finite. */
+static float input_bound(const float *in, size_t n)
+{
+    float m = 0.0f;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        const float a = absf(in[i]);
+        if (!(a <= FLT_MAX)) {
+            return -1.0f;
+        }
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+/*
+ * The first layer's common case, 3x3 conv on one input channel, stride 1, with a full 2x2
+ * pooling window: the window's four positions read a 4x4 input patch x (row-major, 0.0f
+ * outside). best[b] = the largest of the four accumulators of channel b (weights wt, 9 per
+ * channel, in (fy, fx) order; each accumulator a = a + x * w from +0, bnn_conv2d_f32_ref's
+ * order). On Thumb-2 cores with a single-precision FPU the patch lives in s0-s15, a
+ * channel's weights are one VLDM into s16-s24, and each product-sum is a VMLA, which on
+ * these FPUs rounds the product before the addition (it is not a fused multiply-add), i.e.
+ * exactly "prod = x * w; a = a + prod": 56 instructions per channel and window.
+ */
+#if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(__ARM_FEATURE_MVE)                 \
+    && (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__))
+#define BNN_FUSED_POOL4_VFP 1
+#else
+#define BNN_FUSED_POOL4_VFP 0
+#endif
+
+#if BNN_FUSED_POOL4_VFP
+/* One output position: s25 + (patch taps r0..) . (s16..s24). */
+#define POS(acc, a, b, c, d, e, f, g, h, i)                                                   \
+    "vmla.f32 " acc ", s" #a ", s16\n\t"                                                      \
+    "vmla.f32 " acc ", s" #b ", s17\n\t"                                                      \
+    "vmla.f32 " acc ", s" #c ", s18\n\t"                                                      \
+    "vmla.f32 " acc ", s" #d ", s19\n\t"                                                      \
+    "vmla.f32 " acc ", s" #e ", s20\n\t"                                                      \
+    "vmla.f32 " acc ", s" #f ", s21\n\t"                                                      \
+    "vmla.f32 " acc ", s" #g ", s22\n\t"                                                      \
+    "vmla.f32 " acc ", s" #h ", s23\n\t"                                                      \
+    "vmla.f32 " acc ", s" #i ", s24\n\t"
+/* acc = max(acc, other) */
+#define MAX(acc, other)                                                                      \
+    "vcmp.f32 " other ", " acc "\n\t"                                                        \
+    "vmrs APSR_nzcv, fpscr\n\t"                                                              \
+    "it gt\n\t"                                                                              \
+    "vmovgt.f32 " acc ", " other "\n\t"
+
+static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
+{
+    const float zero = 0.0f;
+    __asm__ volatile(
+        "vldmia %[x], {s0-s15}\n\t"
+        "vldr.32 s29, [%[z]]\n\t"
+        "1:\n\t"
+        "vldmia %[w]!, {s16-s24}\n\t"
+        "vmov.f32 s25, s29\n\t"
+        "vmov.f32 s26, s29\n\t"
+        "vmov.f32 s27, s29\n\t"
+        "vmov.f32 s28, s29\n\t"
+        POS("s25", 0, 1, 2, 4, 5, 6, 8, 9, 10)
+        POS("s26", 1, 2, 3, 5, 6, 7, 9, 10, 11)
+        POS("s27", 4, 5, 6, 8, 9, 10, 12, 13, 14)
+        POS("s28", 5, 6, 7, 9, 10, 11, 13, 14, 15)
+        MAX("s25", "s26")
+        MAX("s27", "s28")
+        MAX("s25", "s27")
+        "vstmia %[b]!, {s25}\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [w] "+r"(wt), [b] "+r"(best), [n] "+r"(nc)
+        : [x] "r"(x), [z] "r"(&zero), "m"(*(const float(*)[16])x)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12",
+          "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24",
+          "s25", "s26", "s27", "s28", "s29", "cc", "memory");
+}
+#undef POS
+#undef MAX
+#else
+static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
+{
+    static const uint8_t origin[4] = {0, 1, 4, 5};
+    static const uint8_t tap[9] = {0, 1, 2, 4, 5, 6, 8, 9, 10};
+    int32_t b, q, t;
+    for (b = 0; b < nc; ++b, wt += 9) {
+        float m = 0.0f;
+        for (q = 0; q < 4; ++q) {
+            float a = 0.0f;
+            for (t = 0; t < 9; ++t) {
+                const float prod = x[origin[q] + tap[t]] * wt[t];
+                a = a + prod;
+            }
+            m = q == 0 || a > m ? a : m;
+        }
+        best[b] = m;
+    }
+}
+#endif
+
+/* The pooled source values (before the pool's clamp) of channels c0 + b over the window
+ * positions [fy0, fy1) x [fx0, fx1) (not empty) from map pixel (y0, x0), by the
+ * accumulators (cx->mono). */
+static void pool_mono(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                      int32_t fy1, int32_t fx0, int32_t fx1, float *v)
+{
+    const bnn_fused_params_t *p = cx->p;
+    int32_t fy, fx, b;
+    if (p->src == BNN_FUSED_BCONV) {
+        int32_t best[BLK] = {0}, x2[BLK];
+        for (fy = fy0; fy < fy1; ++fy) {
+            for (fx = fx0; fx < fx1; ++fx) {
+                const int first = fy == fy0 && fx == fx0;
+                bconv_x2(cx, n, y0 + fy, x0 + fx, x2);
+                for (b = 0; b < cx->nc; ++b) {
+                    if (first || (cx->dir[b] > 0 ? x2[b] > best[b] : x2[b] < best[b])) {
+                        best[b] = x2[b];
+                    }
+                }
+            }
+        }
+        bconv_finish(cx, best, v);
+    } else {
+        const bnn_window_t *w = &p->conv_f32->win;
+        if (cx->k == 9 && p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
+            && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1 && fy1 - fy0 == 2
+            && fx1 - fx0 == 2) {
+            /* The 4x4 input patch under the four positions. */
+            const float *in = (const float *)cx->in;
+            const int32_t iy0 = y0 + fy0 - w->pad_top, ix0 = x0 + fx0 - w->pad_left;
+            float x[16];
+            int32_t r, q;
+            for (r = 0; r < 4; ++r) {
+                const int32_t iy = iy0 + r;
+                for (q = 0; q < 4; ++q) {
+                    const int32_t ix = ix0 + q;
+                    x[4 * r + q] = iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w
+                                       ? in[((size_t)n * (size_t)w->in_h + (size_t)iy)
+                                                * (size_t)w->in_w + (size_t)ix]
+                                       : 0.0f;
+                }
+            }
+            pool4_k9(x, cx->sg, cx->nc, v);
+        } else {
+            float x[BNN_FUSED_OPT_MAX_K], e[BLK];
+            for (fy = fy0; fy < fy1; ++fy) {
+                for (fx = fx0; fx < fx1; ++fx) {
+                    const int first = fy == fy0 && fx == fx0;
+                    fconv_gather(cx, n, y0 + fy, x0 + fx, x);
+                    acc_mul(cx->sg, cx->k, cx->nc, x, e);
+                    for (b = 0; b < cx->nc; ++b) {
+                        v[b] = first || e[b] > v[b] ? e[b] : v[b];
+                    }
+                }
+            }
+        }
+        for (b = 0; b < cx->nc; ++b) {
+            v[b] = cx->dir[b] < 0 ? -v[b] : v[b];
+        }
+        fconv_finish(cx, v);
+    }
+    apply_stages(cx, v);
+}
+
 /* Bits (bit b = channel c0 + b) of the pooled, quantized map at (n, y, x). */
+/* LceQuantize of the values v[b] of channels c0 + b: bit b set for a negative value. */
+static uint32_t quantize_bits(const ctx_t *cx, const float *v)
+{
+    uint32_t bits = 0u;
+    int32_t b;
+    if (cx->p->quant_s8) {
+        const float zp = (float)cx->p->zero_point;
+        for (b = 0; b < cx->nc; ++b) {
+            bits |= (v[b] < zp ? 1u : 0u) << b;
+        }
+    } else {
+        for (b = 0; b < cx->nc; ++b) {
+            bits |= sign_bit(v[b]) << b;
+        }
+    }
+    return bits;
+}
+
 static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
 {
     const bnn_fused_params_t *p = cx->p;
     float v[BLK];
-    uint32_t bits = 0u;
     int32_t b;
     if (p->has_pool) {
         const bnn_window_t *w = &p->pool;
@@ -330,14 +690,18 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
         const float init = p->quant_s8 ? -128.0f : -FLT_MAX;
         float e[BLK];
         int32_t fy, fx;
-        for (b = 0; b < cx->nc; ++b) {
-            v[b] = init;
-        }
-        for (fy = fy0; fy < fy1; ++fy) {
-            for (fx = fx0; fx < fx1; ++fx) {
-                map_block(cx, n, y0 + fy, x0 + fx, e);
-                for (b = 0; b < cx->nc; ++b) {
-                    v[b] = e[b] > v[b] ? e[b] : v[b];
+        if (cx->mono && fy0 < fy1 && fx0 < fx1) {
+            pool_mono(cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
+        } else {
+            for (b = 0; b < cx->nc; ++b) {
+                v[b] = init;
+            }
+            for (fy = fy0; fy < fy1; ++fy) {
+                for (fx = fx0; fx < fx1; ++fx) {
+                    map_block(cx, n, y0 + fy, x0 + fx, e);
+                    for (b = 0; b < cx->nc; ++b) {
+                        v[b] = e[b] > v[b] ? e[b] : v[b];
+                    }
                 }
             }
         }
@@ -347,17 +711,7 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
     } else {
         map_block(cx, n, y, x, v);
     }
-    if (p->quant_s8) {
-        const float zp = (float)p->zero_point;
-        for (b = 0; b < cx->nc; ++b) {
-            bits |= (v[b] < zp ? 1u : 0u) << b;
-        }
-    } else {
-        for (b = 0; b < cx->nc; ++b) {
-            bits |= sign_bit(v[b]) << b;
-        }
-    }
-    return bits;
+    return quantize_bits(cx, v);
 }
 
 /* The reference's checks, statement for statement (check_src and the head of
@@ -579,11 +933,19 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
         cx.k = w->kernel_h * w->kernel_w * p->conv_f32->in_c;
         cx.words_in = cx.words_g = cx.taps = cx.kw = 0;
     }
+    cx.in_bound = -1.0f;
+    if ((p->has_pool || p->has_bpool) && p->src != BNN_FUSED_BCONV) {
+        const bnn_window_t *w = &p->conv_f32->win;
+        cx.in_bound = input_bound((const float *)in, (size_t)p->batch * (size_t)w->in_h
+                                                        * (size_t)w->in_w
+                                                        * (size_t)p->conv_f32->in_c);
+    }
     for (cx.c0 = 0; cx.c0 < p->channels; cx.c0 += BLK) {
         cx.nc = bnn_min_i32(BLK, p->channels - cx.c0);
         if (p->src == BNN_FUSED_CONV_BINW_F32) {
             binw_signs(&cx);
         }
+        setup_mono(&cx);
         for (n = 0; n < p->batch; ++n) {
             for (y = 0; y < fin_h; ++y) {
                 for (x = 0; x < fin_w; ++x) {
@@ -601,7 +963,14 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
                         const int32_t fx1 = bnn_min_i32(w->kernel_w, w->in_w - x0);
                         int32_t fy, fx;
                         bits = all;
-                        for (fy = fy0; fy < fy1 && bits; ++fy) {
+                        if (cx.mono && !p->has_pool && fy0 < fy1 && fx0 < fx1) {
+                            /* The AND of the window's bits is the bit of its largest
+                             * value (see "Monotone chains"). */
+                            float v[BLK];
+                            pool_mono(&cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
+                            bits = quantize_bits(&cx, v);
+                        }
+                        for (fy = fy0; fy < fy1 && bits && !(cx.mono && !p->has_pool); ++fy) {
                             for (fx = fx0; fx < fx1 && bits; ++fx) {
                                 bits &= pooled_bits(&cx, n, y0 + fy, x0 + fx);
                             }
