@@ -73,6 +73,8 @@ typedef struct {
     int mono;         /* 1: this block pools the accumulators */
     int8_t dir[BLK];  /* per channel: +1 the chain never decreases with the accumulator, -1
                          it never increases (float sources: sg holds the negated weights) */
+    float abound[BLK]; /* float sources: bound on |accumulator| per channel */
+    float thr[BLK];    /* float sources: the output bit is m < thr for m = dir * accumulator */
 } ctx_t;
 
 /* bnn_quantize_f32_ref's rule: bit = (x <= -FLT_MIN), decided on the bit pattern. */
@@ -435,6 +437,7 @@ static void setup_mono(ctx_t *cx)
                 }
             }
             yb = (float)cx->k * cx->in_bound * wb * 1.01f;
+            cx->abound[b] = yb;
             if (p->src == BNN_FUSED_CONV_BINW_F32) {
                 yb = yb * absf(p->scale[c]) * 1.01f;
                 d = sgn(p->scale[c]);
@@ -591,71 +594,6 @@ static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
 }
 #endif
 
-/* The pooled source values (before the pool's clamp) of channels c0 + b over the window
- * positions [fy0, fy1) x [fx0, fx1) (not empty) from map pixel (y0, x0), by the
- * accumulators (cx->mono). */
-static void pool_mono(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
-                      int32_t fy1, int32_t fx0, int32_t fx1, float *v)
-{
-    const bnn_fused_params_t *p = cx->p;
-    int32_t fy, fx, b;
-    if (p->src == BNN_FUSED_BCONV) {
-        int32_t best[BLK] = {0}, x2[BLK];
-        for (fy = fy0; fy < fy1; ++fy) {
-            for (fx = fx0; fx < fx1; ++fx) {
-                const int first = fy == fy0 && fx == fx0;
-                bconv_x2(cx, n, y0 + fy, x0 + fx, x2);
-                for (b = 0; b < cx->nc; ++b) {
-                    if (first || (cx->dir[b] > 0 ? x2[b] > best[b] : x2[b] < best[b])) {
-                        best[b] = x2[b];
-                    }
-                }
-            }
-        }
-        bconv_finish(cx, best, v);
-    } else {
-        const bnn_window_t *w = &p->conv_f32->win;
-        if (cx->k == 9 && p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
-            && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1 && fy1 - fy0 == 2
-            && fx1 - fx0 == 2) {
-            /* The 4x4 input patch under the four positions. */
-            const float *in = (const float *)cx->in;
-            const int32_t iy0 = y0 + fy0 - w->pad_top, ix0 = x0 + fx0 - w->pad_left;
-            float x[16];
-            int32_t r, q;
-            for (r = 0; r < 4; ++r) {
-                const int32_t iy = iy0 + r;
-                for (q = 0; q < 4; ++q) {
-                    const int32_t ix = ix0 + q;
-                    x[4 * r + q] = iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w
-                                       ? in[((size_t)n * (size_t)w->in_h + (size_t)iy)
-                                                * (size_t)w->in_w + (size_t)ix]
-                                       : 0.0f;
-                }
-            }
-            pool4_k9(x, cx->sg, cx->nc, v);
-        } else {
-            float x[BNN_FUSED_OPT_MAX_K], e[BLK];
-            for (fy = fy0; fy < fy1; ++fy) {
-                for (fx = fx0; fx < fx1; ++fx) {
-                    const int first = fy == fy0 && fx == fx0;
-                    fconv_gather(cx, n, y0 + fy, x0 + fx, x);
-                    acc_mul(cx->sg, cx->k, cx->nc, x, e);
-                    for (b = 0; b < cx->nc; ++b) {
-                        v[b] = first || e[b] > v[b] ? e[b] : v[b];
-                    }
-                }
-            }
-        }
-        for (b = 0; b < cx->nc; ++b) {
-            v[b] = cx->dir[b] < 0 ? -v[b] : v[b];
-        }
-        fconv_finish(cx, v);
-    }
-    apply_stages(cx, v);
-}
-
-/* Bits (bit b = channel c0 + b) of the pooled, quantized map at (n, y, x). */
 /* LceQuantize of the values v[b] of channels c0 + b: bit b set for a negative value. */
 static uint32_t quantize_bits(const ctx_t *cx, const float *v)
 {
@@ -672,6 +610,164 @@ static uint32_t quantize_bits(const ctx_t *cx, const float *v)
         }
     }
     return bits;
+}
+
+/* m[b] = the largest direction-adjusted accumulator dir * a of channel c0 + b over the window
+ * positions [fy0, fy1) x [fx0, fx1) (not empty) from map pixel (y0, x0); float sources. */
+static void float_best(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                       int32_t fy1, int32_t fx0, int32_t fx1, float *m)
+{
+    const bnn_window_t *w = &cx->p->conv_f32->win;
+    int32_t fy, fx, b;
+    if (cx->k == 9 && cx->p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
+        && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1 && fy1 - fy0 == 2
+        && fx1 - fx0 == 2) {
+        /* The 4x4 input patch under the four positions. */
+        const float *in = (const float *)cx->in;
+        const int32_t iy0 = y0 + fy0 - w->pad_top, ix0 = x0 + fx0 - w->pad_left;
+        float x[16];
+        int32_t r, q;
+        for (r = 0; r < 4; ++r) {
+            const int32_t iy = iy0 + r;
+            for (q = 0; q < 4; ++q) {
+                const int32_t ix = ix0 + q;
+                x[4 * r + q] = iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w
+                                   ? in[((size_t)n * (size_t)w->in_h + (size_t)iy)
+                                            * (size_t)w->in_w + (size_t)ix]
+                                   : 0.0f;
+            }
+        }
+        pool4_k9(x, cx->sg, cx->nc, m);
+        return;
+    }
+    for (fy = fy0; fy < fy1; ++fy) {
+        for (fx = fx0; fx < fx1; ++fx) {
+            const int first = fy == fy0 && fx == fx0;
+            float x[BNN_FUSED_OPT_MAX_K], e[BLK];
+            fconv_gather(cx, n, y0 + fy, x0 + fx, x);
+            acc_mul(cx->sg, cx->k, cx->nc, x, e);
+            for (b = 0; b < cx->nc; ++b) {
+                m[b] = first || e[b] > m[b] ? e[b] : m[b];
+            }
+        }
+    }
+}
+
+/* v[b]: m = dir * a in, the chain's value out (source output, stages, the pool's clamp):
+ * what the reference's pooled value is for a window whose best accumulator is a. */
+static void float_chain(const ctx_t *cx, float *v)
+{
+    const bnn_fused_params_t *p = cx->p;
+    int32_t b;
+    for (b = 0; b < cx->nc; ++b) {
+        v[b] = cx->dir[b] < 0 ? -v[b] : v[b];
+    }
+    fconv_finish(cx, v);
+    apply_stages(cx, v);
+    if (p->has_pool) {
+        for (b = 0; b < cx->nc; ++b) {
+            v[b] = bnn_clamp_f(v[b], p->pool_act_min, p->pool_act_max);
+        }
+    }
+}
+
+/* Float order as unsigned integers (key(a) < key(b) iff a < b, -0 just below +0). */
+static uint32_t float_key(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+static float key_float(uint32_t k)
+{
+    const uint32_t u = (k & 0x80000000u) ? k & 0x7FFFFFFFu : ~k;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/*
+ * Float sources, cx->mono: the output bit of a window is a non-increasing function of
+ * m = dir * a over |a| <= abound (the chain never decreases in m, and a quantized bit is
+ * "value below a threshold"), so it is m < thr for one float thr per channel. Found by a
+ * bisection over the float order, all channels at once, each probe evaluated with the
+ * reference's own operations (float_chain, quantize_bits): at most 33 probes per block, and
+ * then every window costs its accumulators and one compare per channel.
+ */
+static void float_thresholds(ctx_t *cx)
+{
+    uint32_t lo[BLK], hi[BLK];
+    int32_t b;
+    int busy = 1;
+    for (b = 0; b < cx->nc; ++b) {
+        lo[b] = float_key(-cx->abound[b]);
+        hi[b] = float_key(cx->abound[b]) + 1u; /* the smallest key with bit 0 is in [lo, hi] */
+    }
+    while (busy) {
+        float v[BLK];
+        uint32_t bits;
+        busy = 0;
+        for (b = 0; b < cx->nc; ++b) {
+            v[b] = key_float(lo[b] + (hi[b] - lo[b]) / 2u);
+        }
+        float_chain(cx, v);
+        bits = quantize_bits(cx, v);
+        for (b = 0; b < cx->nc; ++b) {
+            if (lo[b] < hi[b]) {
+                const uint32_t mid = lo[b] + (hi[b] - lo[b]) / 2u;
+                if ((bits >> b) & 1u) {
+                    lo[b] = mid + 1u;
+                } else {
+                    hi[b] = mid;
+                }
+                busy |= lo[b] < hi[b];
+            }
+        }
+    }
+    for (b = 0; b < cx->nc; ++b) {
+        cx->thr[b] = lo[b] == float_key(cx->abound[b]) + 1u ? FLT_MAX * 2.0f : key_float(lo[b]);
+    }
+}
+
+/* The output bits of channels c0 .. c0 + nc - 1 for a pooling window (the max-pool's, or the
+ * binary pool's when there is no max-pool) of positions [fy0, fy1) x [fx0, fx1) (not empty)
+ * from map pixel (y0, x0), by the accumulators (cx->mono; see "Monotone chains"). */
+static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                          int32_t fy1, int32_t fx0, int32_t fx1)
+{
+    const bnn_fused_params_t *p = cx->p;
+    float v[BLK];
+    int32_t fy, fx, b;
+    if (p->src != BNN_FUSED_BCONV) {
+        uint32_t bits = 0u;
+        float_best(cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
+        for (b = 0; b < cx->nc; ++b) {
+            bits |= (v[b] < cx->thr[b] ? 1u : 0u) << b;
+        }
+        return bits;
+    } else {
+        int32_t best[BLK] = {0}, x2[BLK];
+        for (fy = fy0; fy < fy1; ++fy) {
+            for (fx = fx0; fx < fx1; ++fx) {
+                const int first = fy == fy0 && fx == fx0;
+                bconv_x2(cx, n, y0 + fy, x0 + fx, x2);
+                for (b = 0; b < cx->nc; ++b) {
+                    if (first || (cx->dir[b] > 0 ? x2[b] > best[b] : x2[b] < best[b])) {
+                        best[b] = x2[b];
+                    }
+                }
+            }
+        }
+        bconv_finish(cx, best, v);
+        apply_stages(cx, v);
+        if (p->has_pool) {
+            for (b = 0; b < cx->nc; ++b) {
+                v[b] = bnn_clamp_f(v[b], p->pool_act_min, p->pool_act_max);
+            }
+        }
+    }
+    return quantize_bits(cx, v);
 }
 
 static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
@@ -691,7 +787,7 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
         float e[BLK];
         int32_t fy, fx;
         if (cx->mono && fy0 < fy1 && fx0 < fx1) {
-            pool_mono(cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
+            return mono_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1);
         } else {
             for (b = 0; b < cx->nc; ++b) {
                 v[b] = init;
@@ -946,6 +1042,9 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
             binw_signs(&cx);
         }
         setup_mono(&cx);
+        if (cx.mono && p->src != BNN_FUSED_BCONV) {
+            float_thresholds(&cx);
+        }
         for (n = 0; n < p->batch; ++n) {
             for (y = 0; y < fin_h; ++y) {
                 for (x = 0; x < fin_w; ++x) {
@@ -966,9 +1065,7 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
                         if (cx.mono && !p->has_pool && fy0 < fy1 && fx0 < fx1) {
                             /* The AND of the window's bits is the bit of its largest
                              * value (see "Monotone chains"). */
-                            float v[BLK];
-                            pool_mono(&cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
-                            bits = quantize_bits(&cx, v);
+                            bits = mono_bits(&cx, n, y0, x0, fy0, fy1, fx0, fx1);
                         }
                         for (fy = fy0; fy < fy1 && bits && !(cx.mono && !p->has_pool); ++fy) {
                             for (fx = fx0; fx < fx1 && bits; ++fx) {
