@@ -515,19 +515,22 @@ static float input_bound(const float *in, size_t n)
  * order). On Thumb-2 cores with a single-precision FPU the patch lives in s0-s15, a
  * channel's weights are one VLDM into s16-s24, and each product-sum is a VMLA, which on
  * these FPUs rounds the product before the addition (it is not a fused multiply-add), i.e.
- * exactly "prod = x * w; a = a + prod": 56 instructions per channel and window.
+ * exactly "prod = x * w; a = a + prod": 52 instructions per channel and window.
  */
-#if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(__ARM_FEATURE_MVE)                 \
-    && (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__))
+#if defined(__ARM_FP) && (__ARM_FP & 4)                                                   \
+    && (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__)                          \
+        || defined(__ARM_ARCH_8_1M_MAIN__))
 #define BNN_FUSED_POOL4_VFP 1
 #else
 #define BNN_FUSED_POOL4_VFP 0
 #endif
 
 #if BNN_FUSED_POOL4_VFP
-/* One output position: s25 + (patch taps r0..) . (s16..s24). */
+/* One output position: acc = (patch taps a..i) . (s16..s24). The first product starts the
+ * sum (VMUL) instead of adding it to +0: that can only turn a -0 sum into +0 and back, and
+ * the sign of a zero never reaches a bit (see "Monotone chains"). */
 #define POS(acc, a, b, c, d, e, f, g, h, i)                                                   \
-    "vmla.f32 " acc ", s" #a ", s16\n\t"                                                      \
+    "vmul.f32 " acc ", s" #a ", s16\n\t"                                                      \
     "vmla.f32 " acc ", s" #b ", s17\n\t"                                                      \
     "vmla.f32 " acc ", s" #c ", s18\n\t"                                                      \
     "vmla.f32 " acc ", s" #d ", s19\n\t"                                                      \
@@ -545,16 +548,10 @@ static float input_bound(const float *in, size_t n)
 
 static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
 {
-    const float zero = 0.0f;
     __asm__ volatile(
         "vldmia %[x], {s0-s15}\n\t"
-        "vldr.32 s29, [%[z]]\n\t"
         "1:\n\t"
         "vldmia %[w]!, {s16-s24}\n\t"
-        "vmov.f32 s25, s29\n\t"
-        "vmov.f32 s26, s29\n\t"
-        "vmov.f32 s27, s29\n\t"
-        "vmov.f32 s28, s29\n\t"
         POS("s25", 0, 1, 2, 4, 5, 6, 8, 9, 10)
         POS("s26", 1, 2, 3, 5, 6, 7, 9, 10, 11)
         POS("s27", 4, 5, 6, 8, 9, 10, 12, 13, 14)
@@ -566,10 +563,10 @@ static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
         "subs %[n], %[n], #1\n\t"
         "bne 1b\n\t"
         : [w] "+r"(wt), [b] "+r"(best), [n] "+r"(nc)
-        : [x] "r"(x), [z] "r"(&zero), "m"(*(const float(*)[16])x)
+        : [x] "r"(x), "m"(*(const float(*)[16])x)
         : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12",
           "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24",
-          "s25", "s26", "s27", "s28", "s29", "cc", "memory");
+          "s25", "s26", "s27", "s28", "cc", "memory");
 }
 #undef POS
 #undef MAX
