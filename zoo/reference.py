@@ -36,6 +36,11 @@ _ROOT = Path(__file__).resolve().parent.parent
 CARDS_DIR = _ROOT / "zoo" / "cards"
 RUNS_DIR = Path("runs") / "reference"
 _MAX_ARTEFACT = 2_000_000
+#: Every card also runs on the reference board (Cortex-M4F), whatever board it targets.
+REFERENCE_BOARD = "netduinoplus2"
+REFERENCE_BOARD_IMAGES = 256
+#: Host runtimes every binary card measures on the whole test split.
+_RUNTIMES = ("keras", "lce", "numpy", "c-host")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,9 +184,9 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
                          "sha256": _sha256(tflite)}
         p = plan(read(tflite))
         out["plan"] = {"arena_bytes": p.arena_bytes, "weight_bytes": p.weight_bytes}
-        print(f"[{ref.name}] evaluating keras, lce, numpy", flush=True)
-        result = ev.evaluate(tflite, ref.dataset, runtimes=["keras", "lce", "numpy"],
-                             limit=eval_limit, keras_model=keras_path)
+        print(f"[{ref.name}] evaluating {', '.join(_RUNTIMES)}", flush=True)
+        result = ev.evaluate(tflite, ref.dataset, runtimes=list(_RUNTIMES), limit=eval_limit,
+                             keras_model=keras_path)
         if result.errors:
             raise SystemExit(f"{ref.name}: runtimes failed: {result.errors}")
         payload = result.to_json()
@@ -189,7 +194,8 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
         out["agreement"] = payload["agreement"]
         out["max_abs_diff"] = payload["max_abs_diff"]
         out["test_images"] = result.n
-        out["device"] = _device(ref, tflite, deploy)
+        boards = [ref.board] + [b for b in (REFERENCE_BOARD,) if b != ref.board]
+        out["devices"] = [_device(ref, tflite, deploy, board) for board in boards]
     if keras_path.stat().st_size <= _MAX_ARTEFACT:
         shutil.copy2(keras_path, CARDS_DIR / f"{ref.name}.keras")
         out["keras"] = {"path": f"zoo/cards/{ref.name}.keras", "bytes": keras_path.stat().st_size}
@@ -204,14 +210,14 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
     return out
 
 
-def _device(ref: Reference, tflite: Path, deploy) -> dict:
-    build_dir = Path("build") / "reference" / f"{ref.name}-{ref.board}"
+def _device(ref: Reference, tflite: Path, deploy, board: str) -> dict:
+    build_dir = Path("build") / "reference" / f"{ref.name}-{board}"
+    images = ref.testset if board == ref.board else REFERENCE_BOARD_IMAGES
     try:
-        deploy.build(tflite, board=ref.board, out_dir=build_dir,
-                     testset=f"{ref.dataset}:{ref.testset}")
+        deploy.build(tflite, board=board, out_dir=build_dir, testset=f"{ref.dataset}:{images}")
     except Exception as exc:  # a model that does not fit its board says so on the card
-        return {"board": ref.board, "error": str(exc)}
-    print(f"[{ref.name}] running on {ref.board} (QEMU)", flush=True)
+        return {"board": board, "error": str(exc)}
+    print(f"[{ref.name}] running on {board} (QEMU)", flush=True)
     res = deploy.run(build_dir, timeout=3600)
     d = res.to_dict()
     d["oracle_accuracy"] = res.oracle_correct / max(res.images, 1)
@@ -252,21 +258,25 @@ def _markdown(ref: Reference, c: dict) -> str:
               f"| test accuracy, Keras | {_pct(acc.get('keras'))} |"]
     if not ref.float_of:
         lines += [f"| test accuracy, LCE interpreter | {_pct(acc.get('lce'))} |",
-                  f"| test accuracy, NumPy interpreter | {_pct(acc.get('numpy'))} |"]
+                  f"| test accuracy, NumPy interpreter | {_pct(acc.get('numpy'))} |",
+                  f"| test accuracy, our C runtime on the host (c-host) | {_pct(acc.get('c-host'))} |"]
         for pair, value in c.get("agreement", {}).items():
             a, b = pair.split("|")
             lines.append(f"| argmax agreement {a} vs {b} (max abs output diff) | {_pct(value)} "
                          f"({c['max_abs_diff'][pair]:.2g}) |")
-        dev = c["device"]
-        if "error" in dev:
-            lines.append(f"| device ({ref.board}, QEMU) | does not run: {dev['error'].splitlines()[0]} |")
-        else:
+        for dev in c["devices"]:
+            board = dev["board"]
+            if "error" in dev:
+                lines.append(f"| device ({board}, QEMU) | does not run: "
+                             f"{dev['error'].splitlines()[0]} |")
+                continue
             lines += [
-                f"| device accuracy ({ref.board}, QEMU, first {dev['images']} test images) | "
+                f"| device accuracy ({board}, QEMU, first {dev['images']} test images) | "
                 f"{_pct(dev['accuracy'])} (LCE on the same images: {_pct(dev['oracle_accuracy'])}; "
                 f"agreement {_pct(dev['agreement'])}) |",
-                f"| instructions per inference ({ref.board}) | {dev['per_inference']:,} |",
-                f"| device flash / RAM / measured stack | {dev['flash_bytes']:,} B / {dev['ram_bytes']:,} B / "
+                f"| instructions per inference ({board}) | {dev['per_inference']:,} |",
+                f"| flash / RAM / measured stack ({board}) | {dev['flash_bytes']:,} B / "
+                f"{dev['ram_bytes']:,} B / "
                 f"{dev['stack_bytes'] if dev['stack_bytes'] is not None else '-'} B |"]
         lines += [f"| plan arena (RAM) / weights (flash) | {c['plan']['arena_bytes']:,} B / "
                   f"{c['plan']['weight_bytes']:,} B |"]
@@ -279,24 +289,27 @@ def _markdown(ref: Reference, c: dict) -> str:
 
 def table(cards_dir: Path = CARDS_DIR) -> str:
     """The README's zoo table, one row per card JSON."""
-    rows = ["| model | data | board | Keras | LCE | NumPy | device (agreement) | instr./inference | "
-            "weights (plan) | arena | epochs |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| model | data | board | Keras | LCE | NumPy | C (host) | on its board (agreement "
+            "with LCE, images) | M4 instr./inference | weights (plan) | arena | epochs |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for path in sorted(cards_dir.glob("*.json")):
         c = json.loads(path.read_text())
         if "accuracy" not in c:
             continue
-        acc, dev = c["accuracy"], c.get("device") or {}
+        acc, devs = c["accuracy"], c.get("devices") or []
+        dev = devs[0] if devs else {}
+        ref_dev = next((d for d in devs if d["board"] == REFERENCE_BOARD), {})
         device = ("-" if not dev else "does not fit" if "error" in dev else
                   f"{_pct(dev['accuracy'])} ({_pct(dev['agreement'])}, {dev['images']} img.)")
-        instr = f"{dev['per_inference']:,}" if dev and "error" not in dev else "-"
+        instr = (f"{ref_dev['per_inference']:,}" if ref_dev and "error" not in ref_dev else "-")
         plan_ = c.get("plan") or {}
         rows.append(f"| [{c['name']}](zoo/cards/{c['name']}.md) | {c['dataset']} | {c['board']} | "
                     f"{_pct(acc.get('keras'))} | {_pct(acc.get('lce'))} | {_pct(acc.get('numpy'))} | "
-                    f"{device} | {instr} | {plan_.get('weight_bytes', '-'):,} | "
+                    f"{_pct(acc.get('c-host'))} | {device} | {instr} | {plan_.get('weight_bytes', '-'):,} | "
                     f"{plan_.get('arena_bytes', '-'):,} | {c['training']['epochs']} |"
                     if plan_ else
                     f"| [{c['name']}](zoo/cards/{c['name']}.md) | {c['dataset']} | - | "
-                    f"{_pct(acc.get('keras'))} | - | - | float twin of {c['float_of']} | - | - | - | "
+                    f"{_pct(acc.get('keras'))} | - | - | - | float twin of {c['float_of']} | - | - | - | "
                     f"{c['training']['epochs']} |")
     return "\n".join(rows)
 

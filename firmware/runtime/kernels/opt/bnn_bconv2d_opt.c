@@ -7,11 +7,17 @@
  *    the stack (at most BNN_BCONV_OPT_PATCH_WORDS words; outside taps get the word 0, which
  *    is one padding: popcount(0 ^ f) = popcount(f)); 1x1 kernels read the input pixel
  *    directly (the dense layers). Every output channel's filter is then ONE contiguous run of
- *    the same length, so the innermost loop is a branch-free binary dot product.
+ *    the same length, so the innermost loop is a branch-free binary dot product. The gather
+ *    knows the pixel's inside taps, so it tests no coordinate per tap, and copies taps of one
+ *    or two words by assignment (no memcpy call per word).
  * 2. The counts of up to BNN_BCONV_OPT_CHUNK output channels of a pixel come from one call
  *    of bnn_opt_dot_many (blocks of filters sharing the patch words; on Thumb-2 an assembly
  *    adder tree per 3x3 tap of one word), the output transform then runs over them in a loop
  *    of its own per output type, with the parameters hoisted out of it.
+ *    Packed output on Thumb-2 (pixels without outside taps to correct) skips the counts
+ *    array: packed_channels counts, compares and shifts the bit into a register word per
+ *    channel (measured on netduinoplus2, bnn_cnn_small conv2, 3x3x32 -> 64: about 103 ->
+ *    92 instructions per output channel).
  * 3. Popcount with byte-field accumulators and a carry-save adder per three words
  *    (bnn_popcount_opt.h); one horizontal sum per run of <= 30 words.
  * 4. The output transform is fused: float output uses the reference's inline
@@ -21,6 +27,8 @@
  * Zero padding (integer path) subtracts the filter popcount of the outside taps again on
  * border pixels (only there) and counts them apart, as the reference does.
  */
+#include <string.h>
+
 #include "../../src/bnn_internal.h"
 #include "bnn_bdot_opt.h"
 
@@ -55,6 +63,8 @@ typedef struct {
     int32_t cout_g;     /* output channels per group */
     int32_t taps;       /* KH * KW */
     int32_t kw;         /* words per output channel of the filter: KH * KW * words_g */
+    size_t tap_step;    /* input words from one tap of a kernel row to the next */
+    size_t row_step;    /* input words from one kernel row to the next */
 } geom_t;
 
 /* Taps of one output pixel that fall inside the input: [fy0, fy1) x [fx0, fx1). */
@@ -138,29 +148,110 @@ BNN_BCONV_NOINLINE static void finish_channels(const geom_t *g, const window_t *
     }
 }
 
-/* Gathers the kw words of group grp's taps of one pixel into patch (0 outside). */
-static void gather(const geom_t *g, const uint32_t *in, int32_t n, int32_t iy0, int32_t ix0,
-                   int32_t grp, uint32_t *patch)
+#if BNN_OPT_DOT_INLINE
+/*
+ * Packed output of channels [co, ce) of one pixel without outside taps to correct (n_out ==
+ * 0: every pixel with one padding), Thumb-2: count, compare and output bit in ONE loop over
+ * the channels, no counts on the stack. The word is built in a register, most significant
+ * bit first: bits = (bits >> 1) | msb(cnt > th[c]) takes channel c to bit c & 31 once the
+ * word's channel 31 is in (bits of the previous word are shifted out by then), so a channel
+ * costs the dot product plus LDR, QSUB (Cortex-M3: a compare), AND, ORR and the loop. Returns
+ * the bits of an unfinished last word (the caller shifts them down: bits >> (32 - channels
+ * in it)).
+ */
+BNN_BCONV_NOINLINE static uint32_t packed_channels(const uint32_t *x, const uint32_t *f,
+                                                   int32_t kw, const int32_t *th, int32_t co,
+                                                   int32_t ce, uint32_t *o, uint32_t bits)
 {
-    const bnn_window_t *w = &g->p->win;
-    int32_t fy, fx, j;
-    for (fy = 0; fy < w->kernel_h; ++fy) {
-        const int32_t iy = iy0 + fy * w->dilation_h;
-        const int row_in = iy >= 0 && iy < w->in_h;
-        const uint32_t *row = in + ((size_t)n * (size_t)w->in_h + (size_t)(row_in ? iy : 0))
-                                       * (size_t)w->in_w * (size_t)g->words_in
-                              + (size_t)grp * (size_t)g->words_g;
-        for (fx = 0; fx < w->kernel_w; ++fx, patch += g->words_g) {
-            const int32_t ix = ix0 + fx * w->dilation_w;
-            if (row_in && ix >= 0 && ix < w->in_w) {
-                const uint32_t *src = row + (size_t)ix * (size_t)g->words_in;
-                for (j = 0; j < g->words_g; ++j) {
-                    patch[j] = src[j];
-                }
+    while (co < ce) {
+        const int32_t stop = ce < (co | 31) + 1 ? ce : (co | 31) + 1; /* end of the word */
+        const int32_t *t = th + co;
+        const int32_t *const t_end = th + stop;
+        if (kw == 9) {
+            for (; t != t_end; ++t) {
+                const int32_t cnt = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+                bits = (bits >> 1) | (bnn_opt_gt_msb(cnt, *t) & 0x80000000u);
+            }
+        } else if (kw == 18) {
+            for (; t != t_end; ++t) {
+                const int32_t lo = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+                const int32_t cnt = bnn_opt_hsum_acc(lo, bnn_opt_pc9(x + 9, &f));
+                bits = (bits >> 1) | (bnn_opt_gt_msb(cnt, *t) & 0x80000000u);
+            }
+        } else {
+            for (; t != t_end; ++t, f += kw) {
+                bits = (bits >> 1) | (bnn_opt_gt_msb(bnn_opt_dot1(x, f, kw), *t) & 0x80000000u);
+            }
+        }
+        co = stop;
+        if ((co & 31) == 0) {
+            o[(co >> 5) - 1] = bits;
+        }
+    }
+    return bits;
+}
+#endif
+
+/* Copies / clears the words_g words of one tap. Taps of one or two words get plain
+ * assignments: a loop would become a call of memcpy / memset (GCC's loop distribution), which
+ * costs more than it copies at one word. */
+BNN_OPT_INLINE void copy_tap(uint32_t *d, const uint32_t *s, int32_t n)
+{
+    if (n == 1) {
+        d[0] = s[0];
+    } else if (n == 2) {
+        d[0] = s[0];
+        d[1] = s[1];
+    } else {
+        memcpy(d, s, (size_t)n * sizeof *d);
+    }
+}
+
+BNN_OPT_INLINE void clear_tap(uint32_t *d, int32_t n)
+{
+    if (n == 1) {
+        d[0] = 0u;
+    } else if (n == 2) {
+        d[0] = 0u;
+        d[1] = 0u;
+    } else {
+        memset(d, 0, (size_t)n * sizeof *d);
+    }
+}
+
+/* Gathers the kw words of group grp's taps of one pixel into patch (0 outside). src is the
+ * pixel's first inside tap (wd->fy0, wd->fx0) of the group (unused without inside taps);
+ * wd gives the inside taps, so no coordinate is tested per tap. Out of line, so its few
+ * pointers stay in registers (inlined into the pixel loop, they were reloaded per tap). */
+BNN_BCONV_NOINLINE static void gather(const geom_t *g, const window_t *wd, const uint32_t *src,
+                                      uint32_t *patch)
+{
+    const int32_t wg = g->words_g, kh = g->p->win.kernel_h, kwid = g->p->win.kernel_w;
+    const int32_t fx0 = wd->fx0, fx1 = wd->fx1;
+    const size_t step = g->tap_step, row_step = g->row_step;
+    int32_t fy, fx;
+    if (wg == 1 && fx0 == 0 && fx1 == kwid && wd->fy0 == 0 && wd->fy1 == kh) {
+        /* Every tap inside, one word each (up to 32 channels per group): the common case. */
+        for (fy = 0; fy < kh; ++fy, src += row_step, patch += kwid) {
+            const uint32_t *s = src;
+            for (fx = 0; fx < kwid; ++fx, s += step) {
+                patch[fx] = *s;
+            }
+        }
+        return;
+    }
+    for (fy = 0; fy < kh; ++fy) {
+        const int row_in = fy >= wd->fy0 && fy < wd->fy1;
+        const uint32_t *s = src;
+        if (row_in) {
+            src += row_step;
+        }
+        for (fx = 0; fx < kwid; ++fx, patch += wg) {
+            if (row_in && fx >= fx0 && fx < fx1) {
+                copy_tap(patch, s, wg);
+                s += step;
             } else {
-                for (j = 0; j < g->words_g; ++j) {
-                    patch[j] = 0u;
-                }
+                clear_tap(patch, wg);
             }
         }
     }
@@ -224,6 +315,8 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
     g.words_out = BNN_WORDS(p->channels_out);
     g.taps = w->kernel_h * w->kernel_w;
     g.kw = g.taps * g.words_g;
+    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
+    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
 
     for (n = 0; n < w->batch; ++n) {
         for (oy = 0; oy < w->out_h; ++oy) {
@@ -267,9 +360,28 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
                                   + (size_t)ix0) * (size_t)g.words_in
                             + (size_t)grp * (size_t)g.words_g;
                     } else {
-                        gather(&g, in, n, iy0, ix0, grp, patch);
+                        const uint32_t *src = in; /* first inside tap, if any */
+                        if (wd.fy1 > wd.fy0) {
+                            src += (((size_t)n * (size_t)w->in_h
+                                     + (size_t)(iy0 + wd.fy0 * w->dilation_h)) * (size_t)w->in_w
+                                    + (size_t)(ix0 + wd.fx0 * w->dilation_w)) * (size_t)g.words_in
+                                   + (size_t)grp * (size_t)g.words_g;
+                        }
+                        gather(&g, &wd, src, patch);
                         x = patch;
                     }
+#if BNN_OPT_DOT_INLINE
+                    if (p->out_type == BNN_OUT_PACKED && n_out == 0) {
+                        uint32_t *const o = (uint32_t *)out + pix * (size_t)g.words_out;
+                        co = grp * g.cout_g;
+                        packed = packed_channels(x, filter + (size_t)co * (size_t)g.kw, g.kw,
+                                                 p->threshold, co, co_end, o, packed);
+                        if (co_end == p->channels_out && (co_end & 31) != 0) {
+                            o[co_end >> 5] = packed >> (32 - (co_end & 31));
+                        }
+                        continue;
+                    }
+#endif
                     for (co = grp * g.cout_g; co < co_end; co += BNN_BCONV_OPT_CHUNK) {
                         const int32_t nc = co_end - co < BNN_BCONV_OPT_CHUNK
                                                ? co_end - co : BNN_BCONV_OPT_CHUNK;

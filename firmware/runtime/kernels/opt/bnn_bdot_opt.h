@@ -7,7 +7,8 @@
  * filters f_b = f + b * kw that share the input x; bnn_opt_dot_many does it for n filters of
  * one pixel. Generic builds: out-of-line functions (bnn_bdot_opt.c), so the register
  * allocator sees only the loop and nothing of the caller spills into it. ARMv7-M/8-M
- * Mainline: static inline, around an assembly adder tree for nine words (see below).
+ * Mainline: static inline, around an assembly adder tree for nine words (see below), and
+ * bnn_opt_gt_msb for the packed-output compare of bnn_bconv2d_opt.
  */
 #ifndef BNN_BDOT_OPT_H
 #define BNN_BDOT_OPT_H
@@ -154,6 +155,26 @@ BNN_OPT_INLINE int32_t bnn_opt_hsum_acc(int32_t acc, uint32_t v)
 BNN_OPT_INLINE int32_t bnn_opt_hsum_acc(int32_t acc, uint32_t v)
 {
     return acc + bnn_opt_hsum(v);
+}
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/**
+ * Bit 31 set iff cnt > th (signed), for cnt >= 0 (packed output; other bits: garbage). One
+ * QSUB: th - cnt saturated at INT32_MIN keeps its sign also for th near INT32_MIN (the
+ * converter's "always 1"), where the wrapping difference would turn positive.
+ */
+BNN_OPT_INLINE uint32_t bnn_opt_gt_msb(int32_t cnt, int32_t th)
+{
+    int32_t d;
+    __asm__("qsub %0, %1, %2" : "=r"(d) : "r"(th), "r"(cnt));
+    return (uint32_t)d;
+}
+#else
+/** Bit 31 set iff cnt > th (signed); other bits 0 (Cortex-M3: no QSUB). */
+BNN_OPT_INLINE uint32_t bnn_opt_gt_msb(int32_t cnt, int32_t th)
+{
+    return (uint32_t)(cnt > th) << 31;
 }
 #endif
 
