@@ -1,10 +1,11 @@
-"""Optimized binary kernels (firmware/runtime/kernels/opt/) bit-exact with their references.
+"""Optimized kernels (firmware/runtime/kernels/opt/) bit-exact with their references.
 
 One C program (tests/firmware_opt/app/main.c) draws random parameter sets per op (the
 awkward channel counts, 1x1 inputs, strides, dilations, groups, SAME / VALID, one and zero
 padding, float / int8 / packed outputs, int8 rounding ties, special floats; for the fused
 conv2d_pool_quantize: LceBconv2d / float / +-scale sources, stages, max-pool, binary pool,
-per-pixel or flattened packing), runs _opt and
+per-pixel or flattened packing; int8 CONV_2D / FULLY_CONNECTED with offsets, groups,
+per-channel requantization, clamps and both rounding modes), runs _opt and
 _ref on the same inputs and compares whole output buffers byte for byte. The same source
 builds for the host (fast) and, marked ``target``, for the Cortex-M0 (microbit), M4
 (netduinoplus2) and M55 (mps3-an547) under QEMU.
@@ -51,12 +52,12 @@ def _check(output: str) -> int:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_host_opt_equals_ref(tmp_path, seed):
-    """1500 random cases per op (4 ops) and seed on the host build (about a second)."""
+    """1500 random cases per op (6 ops) and seed on the host build (about a second)."""
     _need("gcc", "make")
     exe = _build("host", tmp_path, f"-DBNN_OPT_TEST_SEED={seed} -DBNN_OPT_TEST_CASES=1500 "
                                    "-DBNN_OPT_BENCH=0")
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
-    assert _check(out.stdout) == 6000
+    assert _check(out.stdout) == 9000
 
 
 def test_host_reference_only_build(tmp_path):
@@ -77,4 +78,4 @@ def test_target_opt_equals_ref(tmp_path, board):
     proc = subprocess.run(deploy.qemu_command(deploy.BOARDS[board], elf), capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _check(proc.stdout) == 480
+    assert _check(proc.stdout) == 720

@@ -29,6 +29,8 @@
 #include "bnn/bnn_kernels.h"
 #include "bnn/bnn_port.h"
 #include "../../../firmware/runtime/kernels/opt/bnn_conv2d_pool_quantize_opt.h"
+#include "../../../firmware/runtime/kernels/opt/bnn_conv2d_s8_opt.h"
+#include "../../../firmware/runtime/kernels/opt/bnn_fully_connected_s8_opt.h"
 
 #ifndef BNN_OPT_TEST_SEED
 #define BNN_OPT_TEST_SEED 12345u
@@ -694,6 +696,245 @@ static void test_fused(int *run, int *pass)
     }
 }
 
+/* ---- conv2d_s8, fully_connected_s8 ---- */
+
+#define BNN_OPT_S8_MAX_COUT 64
+static int32_t g_s8_mult[BNN_OPT_S8_MAX_COUT];
+static int32_t g_s8_shift[BNN_OPT_S8_MAX_COUT];
+static int32_t g_s8_bias[BNN_OPT_S8_MAX_COUT];
+
+static int32_t bnn_clamp_s8_test(int32_t v)
+{
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+}
+
+/* n random int8 values: anywhere in [-128, 127], or (small) within 2 of center, so that
+ * sums stay small and an error of one in a sum shows in the requantized output. */
+static void fill_s8(int8_t *x, int32_t n, int small, int32_t center)
+{
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        x[j] = (int8_t)(small ? bnn_clamp_s8_test(center + rnd_in(-2, 2)) : rnd_in(-128, 127));
+    }
+}
+
+/* Requantization of n channels for sums of about 2^bits: Q31 multipliers (some exactly
+ * 2^30 or 2^31 - 1), shifts that map the sums onto about +-2^7 (some left shifts), biases
+ * (some ties at the rounding point), clamps (none, ReLU-like, narrow) and rounding mode. */
+static void random_requant(int32_t n, int32_t bits, int32_t *act_min, int32_t *act_max,
+                           bnn_rounding_t *rounding, const int32_t **bias)
+{
+    int32_t j;
+    const int32_t r = rnd_in(0, 3);
+    for (j = 0; j < n; ++j) {
+        const int32_t m = rnd_in(0, 7);
+        g_s8_mult[j] = m == 0 ? 0x40000000 : (m == 1 ? 0x7FFFFFFF : rnd_in(0x40000000, 0x7FFFFFFF));
+        g_s8_shift[j] = rnd_in(0, 9) == 0 ? rnd_in(-31, 2) : 7 - bits + rnd_in(-2, 2);
+        g_s8_bias[j] = rnd_in(0, 5) == 0 ? (int32_t)(1 << (bits > 2 ? bits - 2 : 0))
+                                         : rnd_in(-(1 << bits), 1 << bits);
+    }
+    *bias = rnd_in(0, 4) == 0 ? NULL : g_s8_bias;
+    *act_min = -128;
+    *act_max = 127;
+    if (r == 1) {
+        *act_min = rnd_in(-128, 0);
+    } else if (r == 2) {
+        *act_min = rnd_in(-128, 20);
+        *act_max = rnd_in(*act_min, 127);
+    }
+    *rounding = (rnd() & 1u) ? BNN_ROUND_UP : BNN_ROUND_AWAY;
+}
+
+/* log2 of about the largest |sum| of k products of int8 (+ offset) values, >= 1. */
+static int32_t sum_bits(int32_t k)
+{
+    int32_t b = 15;
+    while (k > 1) {
+        k >>= 1;
+        ++b;
+    }
+    return b - 1;
+}
+
+static const int32_t k_s8_cin[] = {1, 2, 3, 4, 5, 7, 8, 16, 31, 32, 33, 64};
+static const int32_t k_s8_cout[] = {1, 2, 3, 5, 8, 16, 31, 33, 64};
+
+static void test_conv2d_s8(int *run, int *pass)
+{
+    int i, done = 0;
+    for (i = 0; done < BNN_OPT_TEST_CASES && i < 50 * BNN_OPT_TEST_CASES; ++i) {
+        bnn_conv2d_s8_params_t p;
+        bnn_window_t *w = &p.win;
+        const int32_t *bias;
+        int32_t cg, k;
+        int declined, expect_declined, small;
+        bnn_status_t s_ref, s_opt;
+        memset(&p, 0, sizeof p);
+        w->batch = rnd_in(0, 9) == 0 ? 2 : 1;
+        if (rnd_in(0, 7) == 0) { /* a dense layer: 1x1 on a 1x1 input */
+            w->in_h = w->in_w = 1;
+            w->kernel_h = w->kernel_w = 1;
+        } else {
+            w->in_h = rnd_in(1, 8);
+            w->in_w = rnd_in(1, 8);
+            w->kernel_h = rnd_in(0, 2) == 0 ? 1 : 3;
+            w->kernel_w = rnd_in(0, 4) == 0 ? rnd_in(1, 3) : w->kernel_h;
+        }
+        w->stride_h = rnd_in(1, 2);
+        w->stride_w = rnd_in(0, 3) == 0 ? rnd_in(1, 2) : w->stride_h;
+        w->dilation_h = rnd_in(0, 4) == 0 ? 2 : 1;
+        w->dilation_w = rnd_in(0, 4) == 0 ? 2 : 1;
+        if (!finish_window(w, (int)(rnd() & 1u))) {
+            continue;
+        }
+        p.groups = 1;
+        p.in_c = pick(k_s8_cin, (int32_t)(sizeof k_s8_cin / sizeof *k_s8_cin));
+        p.out_c = pick(k_s8_cout, (int32_t)(sizeof k_s8_cout / sizeof *k_s8_cout));
+        if (rnd_in(0, 7) == 0) {
+            p.groups = rnd_in(2, 3);
+            p.in_c = p.groups * rnd_in(1, 9);
+            p.out_c = p.groups * rnd_in(1, 9);
+        }
+        cg = p.in_c / p.groups;
+        k = w->kernel_h * w->kernel_w * cg;
+        if (w->batch * w->in_h * w->in_w * p.in_c > 4 * BNN_OPT_IN_WORDS
+            || p.out_c * k > 4 * BNN_OPT_BUF_WORDS
+            || w->batch * w->out_h * w->out_w * p.out_c > 4 * BNN_OPT_BUF_WORDS
+            || p.out_c > BNN_OPT_S8_MAX_COUT) {
+            continue;
+        }
+        /* The documented input offset range, and now and then one just outside it. */
+        p.input_offset = rnd_in(0, 19) == 0 ? (rnd() & 1u ? 129 : -128) : rnd_in(-127, 128);
+        if (rnd_in(0, 3) == 0) {
+            p.input_offset = rnd_in(0, 1) ? 128 : -127;
+        }
+        p.output_offset = rnd_in(-128, 127);
+        small = rnd_in(0, 3) == 0;
+        random_requant(p.out_c, small ? 7 : sum_bits(k), &p.act_min, &p.act_max, &p.rounding,
+                       &bias);
+        p.out_multiplier = g_s8_mult;
+        p.out_shift = g_s8_shift;
+        fill_s8((int8_t *)g_in, w->batch * w->in_h * w->in_w * p.in_c, small, -p.input_offset);
+        fill_s8((int8_t *)g_filter, p.out_c * k, small, 0);
+        ++done;
+        ++*run;
+        expect_declined = k > BNN_CONV2D_S8_OPT_MAX_K || p.input_offset < -127
+                          || p.input_offset > 128;
+        declined = !bnn_conv2d_s8_opt_supports(&p);
+        fill_pattern();
+        s_ref = bnn_conv2d_s8_ref(&p, (const int8_t *)g_in, (const int8_t *)g_filter, bias,
+                                  (int8_t *)g_out_ref);
+        s_opt = declined ? bnn_conv2d_s8(&p, (const int8_t *)g_in, (const int8_t *)g_filter, bias,
+                                         (int8_t *)g_out_opt)
+                         : bnn_conv2d_s8_opt(&p, (const int8_t *)g_in, (const int8_t *)g_filter,
+                                             bias, (int8_t *)g_out_opt);
+        if (declined != expect_declined) {
+            report_failure("conv2d_s8", done, "supports() disagrees with its documentation");
+        } else if (s_ref != BNN_OK || s_opt != s_ref) {
+            report_failure("conv2d_s8", done, "status differs or is not ok");
+        } else if (!same_outputs()) {
+            report_failure("conv2d_s8", done, "outputs differ");
+            put("  in ");
+            put_i(w->in_h);
+            put("x");
+            put_i(w->in_w);
+            put("x");
+            put_i(p.in_c);
+            put(" k ");
+            put_i(w->kernel_h);
+            put("x");
+            put_i(w->kernel_w);
+            put(" s ");
+            put_i(w->stride_h);
+            put(",");
+            put_i(w->stride_w);
+            put(" d ");
+            put_i(w->dilation_h);
+            put(",");
+            put_i(w->dilation_w);
+            put(" cout ");
+            put_i(p.out_c);
+            put(" groups ");
+            put_i(p.groups);
+            put(" in_off ");
+            put_i(p.input_offset);
+            put("\n");
+        } else {
+            ++*pass;
+        }
+    }
+}
+
+static void test_fully_connected_s8(int *run, int *pass)
+{
+    static const int32_t k_fin[] = {1, 2, 3, 4, 5, 7, 8, 31, 32, 33, 100, 257, 1152};
+    static const int32_t k_fout[] = {1, 2, 3, 4, 5, 7, 10, 33, 64};
+    int i, done = 0;
+    for (i = 0; done < BNN_OPT_TEST_CASES && i < 50 * BNN_OPT_TEST_CASES; ++i) {
+        bnn_fully_connected_s8_params_t p;
+        const int32_t *bias;
+        int declined, expect_declined, small;
+        bnn_status_t s_ref, s_opt;
+        memset(&p, 0, sizeof p);
+        p.rows = rnd_in(0, 3) == 0 ? rnd_in(2, 3) : 1;
+        p.in_features = pick(k_fin, (int32_t)(sizeof k_fin / sizeof *k_fin));
+        p.out_features = pick(k_fout, (int32_t)(sizeof k_fout / sizeof *k_fout));
+        if (p.rows * p.in_features > 4 * BNN_OPT_IN_WORDS
+            || p.out_features * p.in_features > 4 * BNN_OPT_BUF_WORDS) {
+            continue;
+        }
+        p.input_offset = rnd_in(0, 19) == 0 ? (rnd() & 1u ? 129 : -129) : rnd_in(-128, 128);
+        p.filter_offset = rnd_in(0, 3) == 0 ? rnd_in(-128, 128) : 0;
+        p.output_offset = rnd_in(-128, 127);
+        p.per_channel = (int32_t)(rnd() & 1u);
+        small = rnd_in(0, 3) == 0;
+        if (small && p.filter_offset != 0) {
+            p.filter_offset = rnd_in(-2, 2);
+        }
+        random_requant(p.out_features,
+                       small ? 7 : sum_bits(p.in_features) + (p.filter_offset != 0),
+                       &p.act_min, &p.act_max, &p.rounding, &bias);
+        p.out_multiplier = g_s8_mult;
+        p.out_shift = g_s8_shift;
+        fill_s8((int8_t *)g_in, p.rows * p.in_features, small, -p.input_offset);
+        fill_s8((int8_t *)g_filter, p.out_features * p.in_features, small, -p.filter_offset);
+        ++done;
+        ++*run;
+        expect_declined = p.input_offset < -128 || p.input_offset > 128;
+        declined = !bnn_fully_connected_s8_opt_supports(&p);
+        fill_pattern();
+        s_ref = bnn_fully_connected_s8_ref(&p, (const int8_t *)g_in, (const int8_t *)g_filter,
+                                           bias, (int8_t *)g_out_ref);
+        s_opt = declined ? bnn_fully_connected_s8(&p, (const int8_t *)g_in,
+                                                  (const int8_t *)g_filter, bias,
+                                                  (int8_t *)g_out_opt)
+                         : bnn_fully_connected_s8_opt(&p, (const int8_t *)g_in,
+                                                      (const int8_t *)g_filter, bias,
+                                                      (int8_t *)g_out_opt);
+        if (declined != expect_declined) {
+            report_failure("fully_connected_s8", done,
+                           "supports() disagrees with its documentation");
+        } else if (s_ref != BNN_OK || s_opt != s_ref) {
+            report_failure("fully_connected_s8", done, "status differs or is not ok");
+        } else if (!same_outputs()) {
+            report_failure("fully_connected_s8", done, "outputs differ");
+            put("  rows ");
+            put_i(p.rows);
+            put(" in ");
+            put_i(p.in_features);
+            put(" out ");
+            put_i(p.out_features);
+            put(" offsets ");
+            put_i(p.input_offset);
+            put(",");
+            put_i(p.filter_offset);
+            put("\n");
+        } else {
+            ++*pass;
+        }
+    }
+}
+
 /* ---- bench: the layers of bnn_cnn_small ---- */
 
 #if BNN_OPT_BENCH
@@ -847,6 +1088,8 @@ int main(void)
     test_bmaxpool(&run, &pass);
     test_quantize(&run, &pass);
     test_fused(&run, &pass);
+    test_conv2d_s8(&run, &pass);
+    test_fully_connected_s8(&run, &pass);
     put("BNN TESTS: ");
     put_i(pass);
     put("/");
