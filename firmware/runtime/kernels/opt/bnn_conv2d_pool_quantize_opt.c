@@ -57,6 +57,12 @@
 
 #define BLK 32
 
+#if defined(__GNUC__)
+#define BNN_FUSED_NOINLINE __attribute__((noinline))
+#else
+#define BNN_FUSED_NOINLINE
+#endif
+
 /* What one call needs while walking the map; built once per call / channel block. */
 typedef struct {
     const bnn_fused_params_t *p;
@@ -67,7 +73,8 @@ typedef struct {
     int32_t words_in, words_g, taps, kw;
     /* float source */
     int32_t k; /* KH * KW * C_in */
-    float sg[BLK * BNN_FUSED_OPT_MAX_K]; /* +-scale weights: +-1.0f, [channel in block][k] */
+    float *sg; /* float sources: the block's weights, [channel in block][k] (+-1.0f for
+                  +-scale weights), direction-adjusted when mono; on the caller's stack */
     /* Pooling on the accumulator (see "Monotone chains" below) */
     float in_bound;   /* float sources: max |input|, or -1 when the input is not all finite */
     int mono;         /* 1: this block pools the accumulators */
@@ -979,11 +986,96 @@ int bnn_conv2d_pool_quantize_opt_supports(const bnn_fused_params_t *p)
     return 0;
 }
 
+/* Every channel block of the map: the packed output bits, ORed into out (zeroed). */
+static void walk_blocks(ctx_t *cx, uint32_t *out, int32_t fin_h, int32_t fin_w, int32_t words)
+{
+    const bnn_fused_params_t *p = cx->p;
+    int32_t n, y, x;
+    for (cx->c0 = 0; cx->c0 < p->channels; cx->c0 += BLK) {
+        cx->nc = bnn_min_i32(BLK, p->channels - cx->c0);
+        if (p->src == BNN_FUSED_CONV_BINW_F32) {
+            binw_signs(cx);
+        }
+        setup_mono(cx);
+        if (cx->mono && p->src != BNN_FUSED_BCONV) {
+            float_thresholds(cx);
+        }
+        for (n = 0; n < p->batch; ++n) {
+            for (y = 0; y < fin_h; ++y) {
+                for (x = 0; x < fin_w; ++x) {
+                    const size_t e0 = (((size_t)n * (size_t)fin_h + (size_t)y) * (size_t)fin_w
+                                       + (size_t)x) * (size_t)p->channels + (size_t)cx->c0;
+                    const uint32_t all = cx->nc == 32 ? 0xFFFFFFFFu : (1u << cx->nc) - 1u;
+                    uint32_t bits;
+                    if (p->has_bpool) {
+                        const bnn_window_t *w = &p->bpool;
+                        const int32_t y0 = y * w->stride_h - w->pad_top;
+                        const int32_t x0 = x * w->stride_w - w->pad_left;
+                        const int32_t fy0 = bnn_max_i32(0, -y0);
+                        const int32_t fy1 = bnn_min_i32(w->kernel_h, w->in_h - y0);
+                        const int32_t fx0 = bnn_max_i32(0, -x0);
+                        const int32_t fx1 = bnn_min_i32(w->kernel_w, w->in_w - x0);
+                        int32_t fy, fx;
+                        bits = all;
+                        if (cx->mono && !p->has_pool && fy0 < fy1 && fx0 < fx1) {
+                            /* The AND of the window's bits is the bit of its largest
+                             * value (see "Monotone chains"). */
+                            bits = mono_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1);
+                        }
+                        for (fy = fy0; fy < fy1 && bits && !(cx->mono && !p->has_pool); ++fy) {
+                            for (fx = fx0; fx < fx1 && bits; ++fx) {
+                                bits &= pooled_bits(cx, n, y0 + fy, x0 + fx);
+                            }
+                        }
+                    } else {
+                        bits = pooled_bits(cx, n, y, x);
+                    }
+                    if (p->pack_channels == p->channels) {
+                        /* One row per pixel; the block is word c0 / 32 of it. */
+                        out[(e0 / (size_t)p->channels) * (size_t)words
+                            + (size_t)(cx->c0 / 32)] |= bits;
+                    } else if (p->pack_channels % 32 == 0 && p->channels % 32 == 0) {
+                        out[e0 / 32u] |= bits; /* rows of whole words, aligned block */
+                    } else {
+                        int32_t b;
+                        for (b = 0; b < cx->nc && bits; ++b, bits >>= 1) {
+                            const size_t e = e0 + (size_t)b;
+                            const size_t row = e / (size_t)p->pack_channels;
+                            const int32_t bit = (int32_t)(e % (size_t)p->pack_channels);
+                            out[row * (size_t)words + (size_t)(bit / 32)] |=
+                                (bits & 1u) << (bit % 32);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The weight table lives in the frame of one of these (never inlined, so only the one
+ * taken is on the stack): 1,152 bytes for a 3x3 kernel on one channel, 4 KB for the
+ * largest float source, none for an LceBconv2d source. */
+BNN_FUSED_NOINLINE static void walk_k9(ctx_t *cx, uint32_t *out, int32_t fin_h, int32_t fin_w,
+                                       int32_t words)
+{
+    float sg[BLK * 9];
+    cx->sg = sg;
+    walk_blocks(cx, out, fin_h, fin_w, words);
+}
+
+BNN_FUSED_NOINLINE static void walk_kmax(ctx_t *cx, uint32_t *out, int32_t fin_h,
+                                         int32_t fin_w, int32_t words)
+{
+    float sg[BLK * BNN_FUSED_OPT_MAX_K];
+    cx->sg = sg;
+    walk_blocks(cx, out, fin_h, fin_w, words);
+}
+
 bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const void *in,
                                           uint32_t *out)
 {
     ctx_t cx;
-    int32_t n, y, x, fin_h, fin_w, words;
+    int32_t fin_h, fin_w, words;
     size_t r, rows;
     bnn_status_t st = check_params(p, in, out, &fin_h, &fin_w);
     if (st != BNN_OK) {
@@ -1033,64 +1125,13 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
                                                         * (size_t)w->in_w
                                                         * (size_t)p->conv_f32->in_c);
     }
-    for (cx.c0 = 0; cx.c0 < p->channels; cx.c0 += BLK) {
-        cx.nc = bnn_min_i32(BLK, p->channels - cx.c0);
-        if (p->src == BNN_FUSED_CONV_BINW_F32) {
-            binw_signs(&cx);
-        }
-        setup_mono(&cx);
-        if (cx.mono && p->src != BNN_FUSED_BCONV) {
-            float_thresholds(&cx);
-        }
-        for (n = 0; n < p->batch; ++n) {
-            for (y = 0; y < fin_h; ++y) {
-                for (x = 0; x < fin_w; ++x) {
-                    const size_t e0 = (((size_t)n * (size_t)fin_h + (size_t)y) * (size_t)fin_w
-                                       + (size_t)x) * (size_t)p->channels + (size_t)cx.c0;
-                    const uint32_t all = cx.nc == 32 ? 0xFFFFFFFFu : (1u << cx.nc) - 1u;
-                    uint32_t bits;
-                    if (p->has_bpool) {
-                        const bnn_window_t *w = &p->bpool;
-                        const int32_t y0 = y * w->stride_h - w->pad_top;
-                        const int32_t x0 = x * w->stride_w - w->pad_left;
-                        const int32_t fy0 = bnn_max_i32(0, -y0);
-                        const int32_t fy1 = bnn_min_i32(w->kernel_h, w->in_h - y0);
-                        const int32_t fx0 = bnn_max_i32(0, -x0);
-                        const int32_t fx1 = bnn_min_i32(w->kernel_w, w->in_w - x0);
-                        int32_t fy, fx;
-                        bits = all;
-                        if (cx.mono && !p->has_pool && fy0 < fy1 && fx0 < fx1) {
-                            /* The AND of the window's bits is the bit of its largest
-                             * value (see "Monotone chains"). */
-                            bits = mono_bits(&cx, n, y0, x0, fy0, fy1, fx0, fx1);
-                        }
-                        for (fy = fy0; fy < fy1 && bits && !(cx.mono && !p->has_pool); ++fy) {
-                            for (fx = fx0; fx < fx1 && bits; ++fx) {
-                                bits &= pooled_bits(&cx, n, y0 + fy, x0 + fx);
-                            }
-                        }
-                    } else {
-                        bits = pooled_bits(&cx, n, y, x);
-                    }
-                    if (p->pack_channels == p->channels) {
-                        /* One row per pixel; the block is word c0 / 32 of it. */
-                        out[(e0 / (size_t)p->channels) * (size_t)words
-                            + (size_t)(cx.c0 / 32)] |= bits;
-                    } else if (p->pack_channels % 32 == 0 && p->channels % 32 == 0) {
-                        out[e0 / 32u] |= bits; /* rows of whole words, aligned block */
-                    } else {
-                        int32_t b;
-                        for (b = 0; b < cx.nc && bits; ++b, bits >>= 1) {
-                            const size_t e = e0 + (size_t)b;
-                            const size_t row = e / (size_t)p->pack_channels;
-                            const int32_t bit = (int32_t)(e % (size_t)p->pack_channels);
-                            out[row * (size_t)words + (size_t)(bit / 32)] |=
-                                (bits & 1u) << (bit % 32);
-                        }
-                    }
-                }
-            }
-        }
+    cx.sg = NULL;
+    if (p->src == BNN_FUSED_BCONV) {
+        walk_blocks(&cx, out, fin_h, fin_w, words);
+    } else if (cx.k <= 9) {
+        walk_k9(&cx, out, fin_h, fin_w, words);
+    } else {
+        walk_kmax(&cx, out, fin_h, fin_w, words);
     }
     return BNN_OK;
 }
