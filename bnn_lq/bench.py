@@ -51,7 +51,7 @@ _log = logging.getLogger(__name__)
 #: The builds compared on every board.
 VARIANTS = ("binary-ref", "binary-opt", "int8", "float")
 #: Boards benchmarked by default: the M0, the reference M4 and the M55.
-DEFAULT_BOARDS = ("microbit", "netduinoplus2", "mps3-an547")
+DEFAULT_BOARDS = ("microbit", "netduinoplus2", "mps2-an386", "mps3-an547")
 
 _CFLAGS = {"binary-ref": "-DBNN_KERNELS=BNN_KERNELS_REF", "binary-opt": "", "int8": "",
            "float": ""}

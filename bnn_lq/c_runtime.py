@@ -101,8 +101,8 @@ def _register() -> None:
     from bnn_lq import evaluate
 
     for name, target in TARGETS.items():
-        def run(model_path, x, *, target=target, **_):
-            return predict(model_path, x, target=target)
+        def run(model_path, x, *, target=target, cache_dir=None, **_):
+            return predict(model_path, x, target=target, cache_dir=cache_dir)
         evaluate.register_runtime(name, run)
 
 

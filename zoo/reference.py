@@ -35,6 +35,7 @@ __all__ = ["REFERENCES", "Reference", "card", "table", "train"]
 _ROOT = Path(__file__).resolve().parent.parent
 CARDS_DIR = _ROOT / "zoo" / "cards"
 RUNS_DIR = Path("runs") / "reference"
+_BUILD = Path("build") / "reference"
 _MAX_ARTEFACT = 2_000_000
 #: Every card also runs on the reference board (Cortex-M4F), whatever board it targets.
 REFERENCE_BOARD = "netduinoplus2"
@@ -186,7 +187,8 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
         out["plan"] = {"arena_bytes": p.arena_bytes, "weight_bytes": p.weight_bytes}
         print(f"[{ref.name}] evaluating {', '.join(_RUNTIMES)}", flush=True)
         result = ev.evaluate(tflite, ref.dataset, runtimes=list(_RUNTIMES), limit=eval_limit,
-                             keras_model=keras_path)
+                             keras_model=keras_path,
+                             runtime_options={"c-host": {"cache_dir": _BUILD / "c-host"}})
         if result.errors:
             raise SystemExit(f"{ref.name}: runtimes failed: {result.errors}")
         payload = result.to_json()
@@ -211,7 +213,7 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
 
 
 def _device(ref: Reference, tflite: Path, deploy, board: str) -> dict:
-    build_dir = Path("build") / "reference" / f"{ref.name}-{board}"
+    build_dir = _BUILD / f"{ref.name}-{board}"
     images = ref.testset if board == ref.board else REFERENCE_BOARD_IMAGES
     try:
         deploy.build(tflite, board=board, out_dir=build_dir, testset=f"{ref.dataset}:{images}")

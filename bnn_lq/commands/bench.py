@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 
+from bnn_lq.bench import DEFAULT_BOARDS
+
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
     m = sub.add_parser("mcu", help="instructions, flash and RAM on the QEMU Cortex-M boards")
-    m.add_argument("--boards", default="microbit,netduinoplus2,mps3-an547",
-                   help="comma-separated QEMU boards (default: microbit,netduinoplus2,mps3-an547)")
+    m.add_argument("--boards", default=",".join(DEFAULT_BOARDS),
+                   help="comma-separated QEMU boards (default: %(default)s; mps2-an386 is an M4 "
+                        "with 4 MB of RAM, where the float build fits)")
     m.add_argument("--model", default="bnn_cnn_small", help="zoo model (default bnn_cnn_small)")
     m.add_argument("--images", type=int, default=2,
                    help="test images per run; counts are averaged (default 2)")
