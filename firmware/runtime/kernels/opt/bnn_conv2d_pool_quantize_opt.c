@@ -80,8 +80,8 @@ typedef struct {
     int mono;         /* 1: this block pools the accumulators */
     int8_t dir[BLK];  /* per channel: +1 the chain never decreases with the accumulator, -1
                          it never increases (float sources: sg holds the negated weights) */
-    float abound[BLK]; /* float sources: bound on |accumulator| per channel */
-    float thr[BLK];    /* float sources: the output bit is m < thr for m = dir * accumulator */
+    float *abound;    /* float sources: bound on |accumulator| per channel [BLK] */
+    float *thr;       /* float sources: the output bit is m < thr for m = dir * accumulator */
 } ctx_t;
 
 /* bnn_quantize_f32_ref's rule: bit = (x <= -FLT_MIN), decided on the bit pattern. */
@@ -414,6 +414,9 @@ static void setup_mono(ctx_t *cx)
     if (p->src != BNN_FUSED_BCONV && !(cx->in_bound >= 0.0f)) {
         return; /* a non-finite input value */
     }
+    if (p->src == BNN_FUSED_BCONV && BNN_FUSED_OPT_SMALL_STACK) {
+        return; /* 2 KB stacks: mono_bits' frame on top of bconv_x2's costs 300 bytes there */
+    }
     for (b = 0; b < cx->nc; ++b) {
         const int32_t c = cx->c0 + b;
         float yb;
@@ -737,11 +740,16 @@ static void float_thresholds(ctx_t *cx)
 /* The output bits of channels c0 .. c0 + nc - 1 for a pooling window (the max-pool's, or the
  * binary pool's when there is no max-pool) of positions [fy0, fy1) x [fx0, fx1) (not empty)
  * from map pixel (y0, x0), by the accumulators (cx->mono; see "Monotone chains"). */
-static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
-                          int32_t fy1, int32_t fx0, int32_t fx1)
+BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t y0,
+                                             int32_t x0, int32_t fy0, int32_t fy1, int32_t fx0,
+                                             int32_t fx1)
 {
     const bnn_fused_params_t *p = cx->p;
-    float v[BLK];
+    union { /* the counts of one position, then the values (128 bytes of stack, not 256) */
+        int32_t x2[BLK];
+        float v[BLK];
+    } u;
+    float *const v = u.v;
     int32_t fy, fx, b;
     if (p->src != BNN_FUSED_BCONV) {
         uint32_t bits = 0u;
@@ -751,14 +759,14 @@ static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, in
         }
         return bits;
     } else {
-        int32_t best[BLK] = {0}, x2[BLK];
+        int32_t best[BLK] = {0};
         for (fy = fy0; fy < fy1; ++fy) {
             for (fx = fx0; fx < fx1; ++fx) {
                 const int first = fy == fy0 && fx == fx0;
-                bconv_x2(cx, n, y0 + fy, x0 + fx, x2);
+                bconv_x2(cx, n, y0 + fy, x0 + fx, u.x2);
                 for (b = 0; b < cx->nc; ++b) {
-                    if (first || (cx->dir[b] > 0 ? x2[b] > best[b] : x2[b] < best[b])) {
-                        best[b] = x2[b];
+                    if (first || (cx->dir[b] > 0 ? u.x2[b] > best[b] : u.x2[b] < best[b])) {
+                        best[b] = u.x2[b];
                     }
                 }
             }
@@ -1052,22 +1060,26 @@ static void walk_blocks(ctx_t *cx, uint32_t *out, int32_t fin_h, int32_t fin_w, 
     }
 }
 
-/* The weight table lives in the frame of one of these (never inlined, so only the one
- * taken is on the stack): 1,152 bytes for a 3x3 kernel on one channel, 4 KB for the
- * largest float source, none for an LceBconv2d source. */
+/* The float sources' tables live in the frame of one of these (never inlined, so only the
+ * one taken is on the stack): 1,408 bytes for a 3x3 kernel on one channel, 4.3 KB for the
+ * largest float source; an LceBconv2d source needs none (it runs on the 2 KB stacks). */
 BNN_FUSED_NOINLINE static void walk_k9(ctx_t *cx, uint32_t *out, int32_t fin_h, int32_t fin_w,
                                        int32_t words)
 {
-    float sg[BLK * 9];
+    float sg[BLK * 9], abound[BLK], thr[BLK];
     cx->sg = sg;
+    cx->abound = abound;
+    cx->thr = thr;
     walk_blocks(cx, out, fin_h, fin_w, words);
 }
 
 BNN_FUSED_NOINLINE static void walk_kmax(ctx_t *cx, uint32_t *out, int32_t fin_h,
                                          int32_t fin_w, int32_t words)
 {
-    float sg[BLK * BNN_FUSED_OPT_MAX_K];
+    float sg[BLK * BNN_FUSED_OPT_MAX_K], abound[BLK], thr[BLK];
     cx->sg = sg;
+    cx->abound = abound;
+    cx->thr = thr;
     walk_blocks(cx, out, fin_h, fin_w, words);
 }
 
@@ -1125,7 +1137,7 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
                                                         * (size_t)w->in_w
                                                         * (size_t)p->conv_f32->in_c);
     }
-    cx.sg = NULL;
+    cx.sg = cx.abound = cx.thr = NULL;
     if (p->src == BNN_FUSED_BCONV) {
         walk_blocks(&cx, out, fin_h, fin_w, words);
     } else if (cx.k <= 9) {
