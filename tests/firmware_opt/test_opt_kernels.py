@@ -60,6 +60,16 @@ def test_host_opt_equals_ref(tmp_path, seed):
     assert _check(out.stdout) == 9000
 
 
+def test_host_no_fpu_paths(tmp_path):
+    """The fused kernel's paths for cores without an FPU (sign-mask accumulators, no
+    accumulator pooling for LceBconv2d), forced on the host build: 1500 cases per op."""
+    _need("gcc", "make")
+    exe = _build("host", tmp_path, "-DBNN_OPT_TEST_SEED=3 -DBNN_OPT_TEST_CASES=1500 "
+                                   "-DBNN_OPT_BENCH=0 -DBNN_FUSED_OPT_SMALL_STACK=1")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert _check(out.stdout) == 9000
+
+
 def test_host_reference_only_build(tmp_path):
     """-DBNN_KERNELS=BNN_KERNELS_REF builds warning-free and the dispatchers stay exact."""
     _need("gcc", "make")

@@ -489,11 +489,14 @@ static int random_pool(bnn_window_t *w, int32_t batch, int32_t h, int32_t ww)
 }
 
 /* Largest KH * KW * C_in of a float source the optimized variant takes (documented in
- * bnn_conv2d_pool_quantize_opt.h): 32; none on cores without an FPU. */
-#if defined(__arm__) && !defined(__ARM_FP)
-#define BNN_OPT_FUSED_MAX_K 0
+ * bnn_conv2d_pool_quantize_opt.h): 32; on cores without an FPU 9, and only with a max-pool
+ * or a binary pool. */
+#if (defined(__arm__) && !defined(__ARM_FP)) || BNN_FUSED_OPT_SMALL_STACK
+#define BNN_OPT_FUSED_MAX_K 9
+#define BNN_OPT_FUSED_NO_FPU 1
 #else
 #define BNN_OPT_FUSED_MAX_K 32
+#define BNN_OPT_FUSED_NO_FPU 0
 #endif
 
 static void test_fused(int *run, int *pass)
@@ -670,7 +673,9 @@ static void test_fused(int *run, int *pass)
         s_opt = declined ? bnn_conv2d_pool_quantize(&p, g_in, g_out_opt)
                          : bnn_conv2d_pool_quantize_opt(&p, g_in, g_out_opt);
         if (declined != ((kind == 0 && bp.pad_mode == BNN_BPAD_ZERO_FLOAT)
-                         || (kind != 0 && k > BNN_OPT_FUSED_MAX_K))) {
+                         || (kind != 0 && k > BNN_OPT_FUSED_MAX_K)
+                         || (kind != 0 && BNN_OPT_FUSED_NO_FPU
+                             && !(p.has_pool || p.has_bpool)))) {
             report_failure("conv2d_pool_quantize", done,
                            "supports() disagrees with its documentation");
         } else if (s_ref != BNN_OK || s_opt != s_ref) {

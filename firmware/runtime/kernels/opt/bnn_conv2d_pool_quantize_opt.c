@@ -43,16 +43,18 @@
  * bytes per word) and largest KH * KW * C_in of the float source (its float patch and the
  * 32 x K sign table: 4 + 128 bytes per unit). Cores without an FPU here are the small ones
  * (M0 with a 2 KB stack, the M3 board with 1.5 KB). */
+#ifndef BNN_FUSED_OPT_SMALL_STACK /* a test build may force it (tests/firmware_opt) */
 #if defined(__arm__) && !defined(__ARM_FP)
 #define BNN_FUSED_OPT_SMALL_STACK 1
 #else
 #define BNN_FUSED_OPT_SMALL_STACK 0
 #endif
+#endif
 #ifndef BNN_FUSED_OPT_PATCH_WORDS
 #define BNN_FUSED_OPT_PATCH_WORDS (BNN_FUSED_OPT_SMALL_STACK ? 72 : 160)
 #endif
 #ifndef BNN_FUSED_OPT_MAX_K
-#define BNN_FUSED_OPT_MAX_K (BNN_FUSED_OPT_SMALL_STACK ? 1 : 32) /* float sources declined */
+#define BNN_FUSED_OPT_MAX_K (BNN_FUSED_OPT_SMALL_STACK ? 9 : 32)
 #endif
 
 #define BLK 32
@@ -75,6 +77,8 @@ typedef struct {
     int32_t k; /* KH * KW * C_in */
     float *sg; /* float sources: the block's weights, [channel in block][k] (+-1.0f for
                   +-scale weights), direction-adjusted when mono; on the caller's stack */
+    uint32_t *signs; /* instead of sg on cores without an FPU (+-scale weights, k <= 32):
+                        bit kk of signs[b] set = subtract tap kk, direction-adjusted */
     /* Pooling on the accumulator (see "Monotone chains" below) */
     float in_bound;   /* float sources: max |input|, or -1 when the input is not all finite */
     int mono;         /* 1: this block pools the accumulators */
@@ -187,8 +191,13 @@ static void binw_signs(ctx_t *cx)
                             + (size_t)(cx->c0 + b) * (size_t)taps * (size_t)words_g;
         for (t = 0; t < taps; ++t, f += words_g) {
             for (ci = 0; ci < cin; ++ci) {
-                const int neg = (int)((f[ci / 32] >> (ci % 32)) & 1u);
-                cx->sg[b * cx->k + t * cin + ci] = neg ? -1.0f : 1.0f;
+                const uint32_t neg = (f[ci / 32] >> (ci % 32)) & 1u;
+                if (cx->signs != NULL) {
+                    cx->signs[b] = (t == 0 && ci == 0 ? 0u : cx->signs[b])
+                                   | neg << (t * cin + ci);
+                } else {
+                    cx->sg[b * cx->k + t * cin + ci] = neg ? -1.0f : 1.0f;
+                }
             }
         }
     }
@@ -483,11 +492,17 @@ static void setup_mono(ctx_t *cx)
         }
         cx->dir[b] = (int8_t)(d < 0 ? -1 : 1);
     }
-    if (p->src == BNN_FUSED_CONV_F32) {
+    if (p->src == BNN_FUSED_CONV_F32 && cx->sg != NULL) {
         for (b = 0; b < cx->nc; ++b) {
             const float *f = (const float *)p->filter + (size_t)(cx->c0 + b) * (size_t)cx->k;
             for (kk = 0; kk < cx->k; ++kk) {
                 cx->sg[b * cx->k + kk] = cx->dir[b] < 0 ? -f[kk] : f[kk];
+            }
+        }
+    } else if (p->src == BNN_FUSED_CONV_BINW_F32 && cx->signs != NULL) {
+        for (b = 0; b < cx->nc; ++b) {
+            if (cx->dir[b] < 0) {
+                cx->signs[b] ^= cx->k == 32 ? 0xFFFFFFFFu : (1u << cx->k) - 1u;
             }
         }
     } else if (p->src == BNN_FUSED_CONV_BINW_F32) {
@@ -626,7 +641,7 @@ static void float_best(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32
 {
     const bnn_window_t *w = &cx->p->conv_f32->win;
     int32_t fy, fx, b;
-    if (cx->k == 9 && cx->p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
+    if (cx->sg != NULL && cx->k == 9 && cx->p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
         && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1 && fy1 - fy0 == 2
         && fx1 - fx0 == 2) {
         /* The 4x4 input patch under the four positions. */
@@ -737,6 +752,61 @@ static void float_thresholds(ctx_t *cx)
     }
 }
 
+/* Cores without an FPU (no weight table; every float operation a library call): the bits
+ * of a window straight from the thresholds, channel by channel, a channel's positions
+ * stopping at the first accumulator >= thr (its bit is 0 then, as the reference's AND or
+ * max would make it). +-scale weights: acc = neg ? acc - x : acc + x (sign masks, direction
+ * folded in); float weights read where they lie: prod = x * (dir * w); acc = acc + prod,
+ * the negation a sign flip. Both in tap order from +0, as the references. */
+static uint32_t small_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                           int32_t fy1, int32_t fx0, int32_t fx1)
+{
+    const float *f0 = (const float *)cx->p->filter + (size_t)cx->c0 * (size_t)cx->k;
+    const int32_t k = cx->k;
+    uint32_t bits = cx->nc == 32 ? 0xFFFFFFFFu : (1u << cx->nc) - 1u;
+    float xs[4 * 9]; /* up to four positions' inputs at a time (k <= 9 here) */
+    int32_t fy = fy0, fx = fx0;
+    while (fy < fy1 && bits) {
+        int32_t q = 0, b;
+        for (; fy < fy1 && q < 4; ++q) { /* gather the next (up to) four positions */
+            fconv_gather(cx, n, y0 + fy, x0 + fx, xs + q * k);
+            if (++fx == fx1) {
+                fx = fx0;
+                ++fy;
+            }
+        }
+        for (b = 0; b < cx->nc; ++b) {
+            const float thr = cx->thr[b];
+            const float *f = f0 + (size_t)b * (size_t)k;
+            const int neg = cx->dir[b] < 0;
+            int32_t j, t;
+            if (!((bits >> b) & 1u)) {
+                continue;
+            }
+            for (j = 0; j < q; ++j) {
+                const float *xq = xs + j * k;
+                float a = 0.0f;
+                if (cx->signs != NULL) {
+                    const uint32_t mask = cx->signs[b];
+                    for (t = 0; t < k; ++t) {
+                        a = (mask >> t) & 1u ? a - xq[t] : a + xq[t];
+                    }
+                } else {
+                    for (t = 0; t < k; ++t) {
+                        const float prod = xq[t] * (neg ? -f[t] : f[t]);
+                        a = a + prod;
+                    }
+                }
+                if (!(a < thr)) {
+                    bits &= ~(1u << b);
+                    break;
+                }
+            }
+        }
+    }
+    return bits;
+}
+
 /* The output bits of channels c0 .. c0 + nc - 1 for a pooling window (the max-pool's, or the
  * binary pool's when there is no max-pool) of positions [fy0, fy1) x [fx0, fx1) (not empty)
  * from map pixel (y0, x0), by the accumulators (cx->mono; see "Monotone chains"). */
@@ -751,6 +821,9 @@ BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t
     } u;
     float *const v = u.v;
     int32_t fy, fx, b;
+    if (p->src != BNN_FUSED_BCONV && cx->sg == NULL) {
+        return small_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1);
+    }
     if (p->src != BNN_FUSED_BCONV) {
         uint32_t bits = 0u;
         float_best(cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
@@ -980,16 +1053,20 @@ int bnn_conv2d_pool_quantize_opt_supports(const bnn_fused_params_t *p)
                && bp->win.kernel_h >= 1 && bp->win.kernel_w >= 1;
     }
     if (p->src == BNN_FUSED_CONV_BINW_F32 || p->src == BNN_FUSED_CONV_F32) {
-        /* Without an FPU every float operation is a library call, and the reference's
-         * early exit (it stops a binary-pool window at the first 0 bit of a channel,
-         * while this kernel computes whole 32-channel blocks) saves more of them than the
-         * blocking gains: measured on the M0 (microbit) 46.2 M vs 33.7 M instructions for
-         * the first layer of bnn_cnn_small. So the float sources stay on the reference there. */
         const bnn_conv2d_f32_params_t *cp = p->conv_f32;
-        return !BNN_FUSED_OPT_SMALL_STACK && cp != NULL && cp->groups == 1 && cp->in_c >= 1
-               && cp->win.kernel_h >= 1 && cp->win.kernel_w >= 1
-               && (int64_t)cp->win.kernel_h * cp->win.kernel_w * cp->in_c
-                      <= BNN_FUSED_OPT_MAX_K;
+        const int geometry = cp != NULL && cp->groups == 1 && cp->in_c >= 1
+                             && cp->win.kernel_h >= 1 && cp->win.kernel_w >= 1
+                             && (int64_t)cp->win.kernel_h * cp->win.kernel_w * cp->in_c
+                                    <= BNN_FUSED_OPT_MAX_K;
+        if (BNN_FUSED_OPT_SMALL_STACK) {
+            /* Without an FPU every float operation is a library call: only the accumulator
+             * pooling (one compare per window) beats the reference there, whose binary-pool
+             * windows stop at the first 0 bit; measured on the M0 (microbit) for the first
+             * layer of bnn_cnn_small: per-position blocks 46.2 M vs the reference's 33.7 M
+             * instructions. */
+            return geometry && (p->has_pool || p->has_bpool);
+        }
+        return geometry;
     }
     return 0;
 }
@@ -1073,6 +1150,32 @@ BNN_FUSED_NOINLINE static void walk_k9(ctx_t *cx, uint32_t *out, int32_t fin_h, 
     walk_blocks(cx, out, fin_h, fin_w, words);
 }
 
+/* Cores without an FPU: only the accumulator pooling is taken (see _supports), so every
+ * block must qualify, which setup_mono decides before anything is written; 0 if one does
+ * not (the caller then runs the reference). +-scale weights become sign masks; float
+ * weights are read from the filter itself. */
+BNN_FUSED_NOINLINE static int walk_small(ctx_t *cx, uint32_t *out, int32_t fin_h,
+                                         int32_t fin_w, int32_t words)
+{
+    uint32_t signs[BLK];
+    float abound[BLK], thr[BLK];
+    cx->signs = cx->p->src == BNN_FUSED_CONV_BINW_F32 ? signs : NULL;
+    cx->abound = abound;
+    cx->thr = thr;
+    for (cx->c0 = 0; cx->c0 < cx->p->channels; cx->c0 += BLK) {
+        cx->nc = bnn_min_i32(BLK, cx->p->channels - cx->c0);
+        if (cx->signs != NULL) {
+            binw_signs(cx);
+        }
+        setup_mono(cx);
+        if (!cx->mono) {
+            return 0;
+        }
+    }
+    walk_blocks(cx, out, fin_h, fin_w, words);
+    return 1;
+}
+
 BNN_FUSED_NOINLINE static void walk_kmax(ctx_t *cx, uint32_t *out, int32_t fin_h,
                                          int32_t fin_w, int32_t words)
 {
@@ -1138,8 +1241,13 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
                                                         * (size_t)p->conv_f32->in_c);
     }
     cx.sg = cx.abound = cx.thr = NULL;
+    cx.signs = NULL;
     if (p->src == BNN_FUSED_BCONV) {
         walk_blocks(&cx, out, fin_h, fin_w, words);
+    } else if (BNN_FUSED_OPT_SMALL_STACK) {
+        if (!walk_small(&cx, out, fin_h, fin_w, words)) {
+            return bnn_conv2d_pool_quantize_ref(p, in, out);
+        }
     } else if (cx.k <= 9) {
         walk_k9(&cx, out, fin_h, fin_w, words);
     } else {

@@ -13,8 +13,9 @@
  * @brief 1 when bnn_conv2d_pool_quantize_opt() handles p: an LceBconv2d source (float or
  *        int8 output, one or integer-zero padding, one group, KH * KW * words <= 160, 72
  *        on cores without an FPU) or a float CONV_2D with float or +-scale packed
- *        weights (one group, KH * KW * C_in <= 32; only on cores with an FPU); any
- *        stages, pools and packing.
+ *        weights (one group, KH * KW * C_in <= 32; on cores without an FPU
+ *        KH * KW * C_in <= 9 and only with a max-pool or a binary pool); any stages,
+ *        pools and packing.
  */
 int bnn_conv2d_pool_quantize_opt_supports(const bnn_fused_params_t *p);
 
