@@ -27,9 +27,16 @@
  *      b. acc + (-x) = acc - x exactly (IEEE defines subtraction so);
  *      c. acc starts at +0 and can never become -0 (a sum is -0 only when both addends
  *         are), so adding the +-0 of an outside tap leaves acc unchanged, as skipping it.
- *    No FMA: the build uses -ffp-contract=off (VMLA, if the compiler picks it, rounds the
- *    product and the sum separately, and the product is exact anyway). Cores without an FPU
- *    keep the float sources on the reference (see _supports: measured slower there).
+ *    No FMA: the build uses -ffp-contract=off (VMLA rounds the product and the sum
+ *    separately, exactly as those two statements).
+ * 4. With a max-pool or a binary pool, a monotone chain is pooled on its accumulators (see
+ *    "Monotone chains" below): per window, the accumulators of its positions and, for float
+ *    sources, one compare with a per-channel threshold found once per call by bisection
+ *    over the exact chain. The first layer's 3x3-on-one-channel case with a 2x2 window runs
+ *    a VMLA loop on a 4x4 input patch held in FPU registers (pool4_k9).
+ * 5. Cores without an FPU (every float operation a library call) take only path 4, channel
+ *    by channel with an early exit at the first position at or above the threshold, and no
+ *    weight table on their 2 KB stacks (small_bits).
  * Stages, pooling, quantize and binary pooling copy the reference's statements.
  */
 #include <float.h>
