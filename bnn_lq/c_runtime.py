@@ -44,7 +44,7 @@ def build_batch_runner(model_path: str | os.PathLike, *, target: str = "host",
                           "armv7-linux (Cortex-M boards run through `bnn-lq deploy`)")
     key = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] + "-" + \
         deploy.firmware_sources_digest()[:16]
-    root = Path(cache_dir) if cache_dir else model_path.parent / ".bnn-lq-c" / target
+    root = Path(cache_dir).resolve() if cache_dir else model_path.parent / ".bnn-lq-c" / target
     out = root / key
     exe = out / "app"
     if exe.exists():
