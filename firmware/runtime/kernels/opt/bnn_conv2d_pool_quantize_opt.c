@@ -12,7 +12,7 @@
  *    dispatches through switch statements for every single value.
  * 2. LceBconv2d source: the pixel's taps are gathered once into a packed patch (0 words
  *    outside, i.e. one padding) and every channel is a branch-free XOR-popcount over it
- *    with the shared dot products (bnn_bdot_opt.h), two channels per input load; zero
+ *    with the shared dot products (bnn_opt_dot_many, one call per block); zero
  *    padding subtracts the outside taps' filter counts again, as bnn_bconv2d_opt does.
  *    The output transform is the reference's inline bnn_bconv_transform.
  * 3. Float CONV_2D: the taps' input values are gathered into a float patch (0.0 for outside
@@ -146,25 +146,18 @@ static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t
     if (bp->pad_mode != BNN_BPAD_ZERO_INT) {
         n_out = 0; /* one padding: the 0 words are the padding */
     }
-    for (b = 0; b < cx->nc;) {
-        const int32_t bn = cx->nc - b >= 2 ? 2 : 1;
-        int32_t acc[4] = {0, 0, 0, 0};
-        int32_t i;
-        const uint32_t *f = filter + (size_t)(cx->c0 + b) * (size_t)cx->kw;
-        bnn_opt_dot_block(bn, patch, f, cx->kw, acc);
-        for (i = 0; i < bn; ++i) {
-            if (n_out > 0) {
-                const uint32_t *fc = f + (size_t)i * (size_t)cx->kw;
-                for (t = 0; t < cx->taps; ++t) {
-                    if (outside[t]) {
-                        acc[i] -= bnn_opt_count(fc + (size_t)t * (size_t)cx->words_g,
-                                                cx->words_g);
-                    }
+    /* The block's counts in one call (four filters per vector on the M55), in place. */
+    bnn_opt_dot_many(patch, filter + (size_t)cx->c0 * (size_t)cx->kw, cx->kw, cx->nc, x2);
+    for (b = 0; b < cx->nc; ++b) {
+        if (n_out > 0) {
+            const uint32_t *fc = filter + (size_t)(cx->c0 + b) * (size_t)cx->kw;
+            for (t = 0; t < cx->taps; ++t) {
+                if (outside[t]) {
+                    x2[b] -= bnn_opt_count(fc + (size_t)t * (size_t)cx->words_g, cx->words_g);
                 }
             }
-            x2[b + i] = 2 * acc[i] + n_out * cg;
         }
-        b += bn;
+        x2[b] = 2 * x2[b] + n_out * cg;
     }
 }
 
