@@ -44,7 +44,8 @@ def build_batch_runner(model_path: str | os.PathLike, *, target: str = "host",
                           "armv7-linux (Cortex-M boards run through `bnn-lq deploy`)")
     key = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16] + "-" + \
         deploy.firmware_sources_digest()[:16]
-    root = Path(cache_dir).resolve() if cache_dir else model_path.parent / ".bnn-lq-c" / target
+    # Absolute: make runs in the firmware directory (-C), so a relative path would miss.
+    root = (Path(cache_dir) if cache_dir else model_path.parent / ".bnn-lq-c" / target).resolve()
     out = root / key
     exe = out / "app"
     if exe.exists():
