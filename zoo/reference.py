@@ -297,8 +297,9 @@ def _markdown(ref: Reference, c: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table(cards_dir: Path = CARDS_DIR) -> str:
-    """The README's zoo table, one row per card JSON."""
+def table(cards_dir: Path = CARDS_DIR, *, link_prefix: str = "zoo/cards/") -> str:
+    """The README's zoo table, one row per card JSON (links relative to the repository root;
+    ``link_prefix=""`` for a table inside zoo/cards/)."""
     rows = ["| model | data | board | Keras | LCE | NumPy | C (host) | on its board (agreement "
             "with LCE, images) | M4 instr./inference | weights (plan) | arena | epochs |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -313,12 +314,12 @@ def table(cards_dir: Path = CARDS_DIR) -> str:
                   f"{_pct(dev['accuracy'])} ({_pct(dev['agreement'])}, {dev['images']} img.)")
         instr = (f"{ref_dev['per_inference']:,}" if ref_dev and "error" not in ref_dev else "-")
         plan_ = c.get("plan") or {}
-        rows.append(f"| [{c['name']}](zoo/cards/{c['name']}.md) | {c['dataset']} | {c['board']} | "
+        rows.append(f"| [{c['name']}]({link_prefix}{c['name']}.md) | {c['dataset']} | {c['board']} | "
                     f"{_pct(acc.get('keras'))} | {_pct(acc.get('lce'))} | {_pct(acc.get('numpy'))} | "
                     f"{_pct(acc.get('c-host'))} | {device} | {instr} | {plan_.get('weight_bytes', '-'):,} | "
                     f"{plan_.get('arena_bytes', '-'):,} | {c['training']['epochs']} |"
                     if plan_ else
-                    f"| [{c['name']}](zoo/cards/{c['name']}.md) | {c['dataset']} | - | "
+                    f"| [{c['name']}]({link_prefix}{c['name']}.md) | {c['dataset']} | - | "
                     f"{_pct(acc.get('keras'))} | - | - | - | float twin of {c['float_of']} | - | - | - | "
                     f"{c['training']['epochs']} |")
     return "\n".join(rows)
@@ -333,14 +334,16 @@ def main(argv=None) -> int:
         if cmd == "card":
             p.add_argument("--eval-limit", type=int, default=None, help="test images (default: all)")
     sub.add_parser("list")
-    sub.add_parser("table")
+    t = sub.add_parser("table")
+    t.add_argument("--link-prefix", default="zoo/cards/",
+                   help="prefix of the card links (default zoo/cards/, for the README)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for r in _REFS:
             print(f"{r.name:26s} {r.arch:16s} {r.dataset:14s} {r.board:18s} {r.epochs:3d} epochs")
         return 0
     if args.command == "table":
-        print(table())
+        print(table(link_prefix=args.link_prefix))
         return 0
     names = list(REFERENCES) if args.names == ["all"] else args.names
     for n in names:
