@@ -88,8 +88,10 @@ _REFS = [
     Reference("binarynet_fashion", "binarynet", "fashion_mnist", "netduinoplus2", epochs=6,
               options=(("width", 0.25), ("dense_units", (256,))),
               note="BinaryNet's VGG-like CNN at a quarter of its filters, dense 256"),
-    Reference("quicknet_small_fashion", "quicknet_small", "fashion_mnist", "netduinoplus2",
-              epochs=6, note="larq_zoo QuickNetSmall built for 28x28x1 (weights=None)"),
+    Reference("quicknet_small_fashion", "quicknet_small", "fashion_mnist", "mps2-an386",
+              epochs=6, note="larq_zoo QuickNetSmall built for 28x28x1 (weights=None); its "
+              "1.5 MB of packed weights need a board with more than 1 MB of flash (mps2-an386, "
+              "a Cortex-M4 with 4 MB)"),
 ]
 REFERENCES: dict[str, Reference] = {r.name: r for r in _REFS}
 
