@@ -89,3 +89,25 @@ def test_target_opt_equals_ref(tmp_path, board):
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _check(proc.stdout) == 720
+
+
+@pytest.mark.parametrize("small_stack", [0, 1])
+def test_host_fused_edge_cases(tmp_path, small_stack):
+    """Hand-built chains where a clamp hid an infinite bound (found in review): NaN
+    accumulators, MUL by +inf or 0 after an overflow, a +-inf scale, an LceBconv2d clamp
+    outside [0, 2K]. The optimized fused kernel must give the reference's bits, with the
+    FPU paths and with the paths of cores without an FPU."""
+    _need("gcc")
+    rt = deploy.FIRMWARE_DIR / "runtime"
+    edge = Path(__file__).resolve().parent / "edge"
+    exe = tmp_path / "edge"
+    srcs = [edge / "edge_cases.c", edge / "port_stderr.c",
+            rt / "kernels" / "ref" / "bnn_conv2d_pool_quantize_ref.c",
+            rt / "kernels" / "opt" / "bnn_conv2d_pool_quantize_opt.c",
+            rt / "kernels" / "opt" / "bnn_bdot_opt.c", *sorted((rt / "src").glob("*.c"))]
+    cmd = ["gcc", "-std=c99", "-O2", "-ffp-contract=off", f"-DBNN_FUSED_OPT_SMALL_STACK={small_stack}",
+           f"-I{rt / 'include'}", f"-I{rt / 'src'}", "-o", str(exe), *map(str, srcs), "-lm"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60).stdout
+    assert "0 case(s) differ" in out and "DIFFERENT" not in out, out

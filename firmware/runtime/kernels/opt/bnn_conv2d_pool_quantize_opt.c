@@ -66,6 +66,10 @@
 
 #define BLK 32
 
+#if BNN_FUSED_OPT_SMALL_STACK && BNN_FUSED_OPT_MAX_K > 32
+#error "cores without an FPU keep +-scale weights as 32-bit sign masks: BNN_FUSED_OPT_MAX_K <= 32"
+#endif
+
 #if defined(__GNUC__)
 #define BNN_FUSED_NOINLINE __attribute__((noinline))
 #else
@@ -378,8 +382,9 @@ static void map_block(const ctx_t *cx, int32_t n, int32_t y, int32_t x, float *v
  * operand or an overflow (inf * 0, inf - inf), so setup_mono() proves per call and block
  * that every value stays below BOUND in magnitude: a finite input (float sources: one pass
  * over it, in_bound), finite weights, and a bound carried through scale, bias, clamps and
- * stages with 1 % slack for rounding. If any of that fails, the block takes the
- * per-position path. The pool's init value (-FLT_MAX, or -128 for int8) is below every
+ * stages with 1 % slack for rounding, tested before every clamp (a clamp would turn an
+ * infinite bound into a finite one). If any of that fails, the block takes the
+ * per-position path (cores without an FPU: the whole call goes to the reference). The pool's init value (-FLT_MAX, or -128 for int8) is below every
  * value then, so the reference's maximum is a chain value too.
  * A binary max-pool right after the quantize (no MAX_POOL_2D: conv -> sign -> LceBMaxPool2d,
  * the usual first layer) is the same: both quantize rules are "value below a threshold", so
@@ -424,7 +429,7 @@ static void setup_mono(ctx_t *cx)
         return; /* a non-finite input value */
     }
     if (p->src == BNN_FUSED_BCONV && BNN_FUSED_OPT_SMALL_STACK) {
-        return; /* 2 KB stacks: mono_bits' frame on top of bconv_x2's costs 300 bytes there */
+        return; /* 2 KB stacks: mono_bits' frame under bconv_x2's costs 300 bytes there */
     }
     for (b = 0; b < cx->nc; ++b) {
         const int32_t c = cx->c0 + b;
@@ -433,11 +438,17 @@ static void setup_mono(ctx_t *cx)
         if (p->src == BNN_FUSED_BCONV) {
             const bnn_bconv2d_params_t *bp = p->bconv;
             const int32_t bits = bp->win.kernel_h * bp->win.kernel_w * bp->channels_in;
-            const int32_t cm = bnn_max_i32(bnn_max_i32(-bp->clamp_min, bp->clamp_max), 0);
-            const float xb = (float)bnn_min_i32(2 * bits, cm);
+            /* x2 lies in [0, 2 * bits]; the integer clamp is monotone, so its image lies
+             * between the clamps of the ends (no negation: clamp_min may be INT32_MIN). */
+            const float lo = absf((float)bnn_clamp_i32(0, bp->clamp_min, bp->clamp_max));
+            const float hi = absf((float)bnn_clamp_i32(2 * bits, bp->clamp_min, bp->clamp_max));
+            const float xb = lo > hi ? lo : hi;
             yb = (xb * absf(bp->mul[c]) + absf(bp->bias[c])) * 1.01f;
             d = sgn(bp->mul[c]);
-            if (bp->out_type == BNN_OUT_S8 && yb < BOUND) {
+            if (!(yb < BOUND)) {
+                return; /* also NaN */
+            }
+            if (bp->out_type == BNN_OUT_S8) {
                 yb = yb < 128.0f ? yb : 128.0f;
             }
         } else {
@@ -456,6 +467,9 @@ static void setup_mono(ctx_t *cx)
                 }
             }
             yb = (float)cx->k * cx->in_bound * wb * 1.01f;
+            if (!(yb < BOUND)) {
+                return;
+            }
             cx->abound[b] = yb;
             if (p->src == BNN_FUSED_CONV_BINW_F32) {
                 yb = yb * absf(p->scale[c]) * 1.01f;
@@ -464,9 +478,12 @@ static void setup_mono(ctx_t *cx)
             if (bias != NULL) {
                 yb = (yb + absf(bias[c])) * 1.01f;
             }
+            if (!(yb < BOUND)) {
+                return; /* checked before the clamp, which would hide an infinity */
+            }
             yb = clamp_bound(yb, cp->act_min, cp->act_max);
         }
-        for (s = 0; s < p->n_stages && yb < BOUND; ++s) {
+        for (s = 0; s < p->n_stages; ++s) {
             const bnn_fused_stage_t *st = &p->stages[s];
             const float k = st->c != NULL ? st->c[st->per_channel ? c : 0] : 0.0f;
             switch (st->op) {
@@ -484,6 +501,9 @@ static void setup_mono(ctx_t *cx)
                 break;
             default:
                 break;
+            }
+            if (!(yb < BOUND)) {
+                return; /* before the stage's clamp, which would hide an infinity */
             }
             yb = clamp_bound(yb, st->act_min, st->act_max);
         }
@@ -636,8 +656,9 @@ static uint32_t quantize_bits(const ctx_t *cx, const float *v)
 
 /* m[b] = the largest direction-adjusted accumulator dir * a of channel c0 + b over the window
  * positions [fy0, fy1) x [fx0, fx1) (not empty) from map pixel (y0, x0); float sources. */
-static void float_best(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
-                       int32_t fy1, int32_t fx0, int32_t fx1, float *m)
+BNN_FUSED_NOINLINE static void float_best(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0,
+                                          int32_t fy0, int32_t fy1, int32_t fx0, int32_t fx1,
+                                          float *m)
 {
     const bnn_window_t *w = &cx->p->conv_f32->win;
     int32_t fy, fx, b;
@@ -758,13 +779,14 @@ static void float_thresholds(ctx_t *cx)
  * max would make it). +-scale weights: acc = neg ? acc - x : acc + x (sign masks, direction
  * folded in); float weights read where they lie: prod = x * (dir * w); acc = acc + prod,
  * the negation a sign flip. Both in tap order from +0, as the references. */
-static uint32_t small_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
-                           int32_t fy1, int32_t fx0, int32_t fx1)
+BNN_FUSED_NOINLINE static uint32_t small_bits(const ctx_t *cx, int32_t n, int32_t y0,
+                                              int32_t x0, int32_t fy0, int32_t fy1, int32_t fx0,
+                                              int32_t fx1)
 {
     const float *f0 = (const float *)cx->p->filter + (size_t)cx->c0 * (size_t)cx->k;
     const int32_t k = cx->k;
     uint32_t bits = cx->nc == 32 ? 0xFFFFFFFFu : (1u << cx->nc) - 1u;
-    float xs[4 * 9]; /* up to four positions' inputs at a time (k <= 9 here) */
+    float xs[4 * BNN_FUSED_OPT_MAX_K]; /* up to four positions' inputs at a time */
     int32_t fy = fy0, fx = fx0;
     while (fy < fy1 && bits) {
         int32_t q = 0, b;
@@ -815,7 +837,7 @@ BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t
                                              int32_t fx1)
 {
     const bnn_fused_params_t *p = cx->p;
-    union { /* the counts of one position, then the values (128 bytes of stack, not 256) */
+    union { /* the counts of one position, then the values share one array */
         int32_t x2[BLK];
         float v[BLK];
     } u;
@@ -855,7 +877,10 @@ BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t
     return quantize_bits(cx, v);
 }
 
-static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
+/* Bits of the pooled, quantized map at (n, y, x) value by value (the reference's way): the
+ * per-position path, out of line so that its arrays are not on the stack under mono_bits. */
+BNN_FUSED_NOINLINE static uint32_t pooled_bits_by_value(const ctx_t *cx, int32_t n, int32_t y,
+                                                        int32_t x)
 {
     const bnn_fused_params_t *p = cx->p;
     float v[BLK];
@@ -871,18 +896,14 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
         const float init = p->quant_s8 ? -128.0f : -FLT_MAX;
         float e[BLK];
         int32_t fy, fx;
-        if (cx->mono && fy0 < fy1 && fx0 < fx1) {
-            return mono_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1);
-        } else {
-            for (b = 0; b < cx->nc; ++b) {
-                v[b] = init;
-            }
-            for (fy = fy0; fy < fy1; ++fy) {
-                for (fx = fx0; fx < fx1; ++fx) {
-                    map_block(cx, n, y0 + fy, x0 + fx, e);
-                    for (b = 0; b < cx->nc; ++b) {
-                        v[b] = e[b] > v[b] ? e[b] : v[b];
-                    }
+        for (b = 0; b < cx->nc; ++b) {
+            v[b] = init;
+        }
+        for (fy = fy0; fy < fy1; ++fy) {
+            for (fx = fx0; fx < fx1; ++fx) {
+                map_block(cx, n, y0 + fy, x0 + fx, e);
+                for (b = 0; b < cx->nc; ++b) {
+                    v[b] = e[b] > v[b] ? e[b] : v[b];
                 }
             }
         }
@@ -893,6 +914,25 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
         map_block(cx, n, y, x, v);
     }
     return quantize_bits(cx, v);
+}
+
+/* Bits (bit b = channel c0 + b) of the pooled, quantized map at (n, y, x). */
+static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
+{
+    const bnn_fused_params_t *p = cx->p;
+    if (p->has_pool && cx->mono) {
+        const bnn_window_t *w = &p->pool;
+        const int32_t y0 = y * w->stride_h - w->pad_top;
+        const int32_t x0 = x * w->stride_w - w->pad_left;
+        const int32_t fy0 = bnn_max_i32(0, -y0);
+        const int32_t fy1 = bnn_min_i32(w->kernel_h, w->in_h - y0);
+        const int32_t fx0 = bnn_max_i32(0, -x0);
+        const int32_t fx1 = bnn_min_i32(w->kernel_w, w->in_w - x0);
+        if (fy0 < fy1 && fx0 < fx1) {
+            return mono_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1);
+        }
+    }
+    return pooled_bits_by_value(cx, n, y, x);
 }
 
 /* The reference's checks, statement for statement (check_src and the head of
