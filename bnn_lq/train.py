@@ -328,7 +328,17 @@ def load_model(path: str | os.PathLike):
         import bnn_lq.layers  # noqa: F401  (bnn_lq's own layers, when a model uses them)
     except ImportError:
         pass
-    return tf.keras.models.load_model(path, compile=False)
+    return tf.keras.models.load_model(path, compile=False, custom_objects=_zoo_custom_objects())
+
+
+def _zoo_custom_objects() -> dict:
+    """Objects larq_zoo models use without registering them with Keras (QuickNet's blur-pool
+    initializer), so that their saved models load."""
+    try:
+        from larq_zoo.sota.quicknet import blurpool_initializer
+    except ImportError:
+        return {}
+    return {"blurpool_initializer": blurpool_initializer}
 
 
 # --------------------------------------------------------------------------- fit
