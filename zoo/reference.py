@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import hashlib
 import json
 import shutil
@@ -181,10 +182,14 @@ def card(name: str, *, eval_limit: int | None = None) -> dict:
         out["accuracy"] = {"keras": result.accuracy["keras"]}
         out["test_images"] = result.n
     else:
-        tflite = CARDS_DIR / f"{ref.name}.tflite"
-        tflite.write_bytes(to_tflite(model))
-        out["tflite"] = {"path": str(tflite.relative_to(_ROOT)), "bytes": tflite.stat().st_size,
-                         "sha256": _sha256(tflite)}
+        flat = to_tflite(model)
+        committed = len(flat) <= _MAX_ARTEFACT
+        tflite = (CARDS_DIR if committed else _BUILD.resolve()) / f"{ref.name}.tflite"
+        tflite.parent.mkdir(parents=True, exist_ok=True)
+        (CARDS_DIR / f"{ref.name}.tflite").unlink(missing_ok=True)
+        tflite.write_bytes(flat)
+        out["tflite"] = {"path": os.path.relpath(tflite, _ROOT), "bytes": tflite.stat().st_size,
+                         "sha256": _sha256(tflite), "committed": committed}
         p = plan(read(tflite))
         out["plan"] = {"arena_bytes": p.arena_bytes, "weight_bytes": p.weight_bytes}
         print(f"[{ref.name}] evaluating {', '.join(_RUNTIMES)}", flush=True)
@@ -262,7 +267,10 @@ def _markdown(ref: Reference, c: dict) -> str:
     ]
     if "tflite" in c:
         lines.append(f"- **Artefacts**: `{c['tflite']['path']}` ({c['tflite']['bytes']:,} B, sha256 "
-                     f"{c['tflite']['sha256'][:12]}…); Keras model: "
+                     f"{c['tflite']['sha256'][:12]}…"
+                     + ("" if c["tflite"].get("committed", True) else
+                        "; not committed: over 2 MB, the card command rebuilds it")
+                     + "); Keras model: "
                      + (f"`{c['keras']['path']}`" if c["keras"]["path"] else
                         f"not committed ({c['keras']['bytes']:,} B, {c['keras']['why']})") + ".")
     lines += ["", "| figure | value |", "|---|---|",
