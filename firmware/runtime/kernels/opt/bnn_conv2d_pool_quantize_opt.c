@@ -935,6 +935,149 @@ static uint32_t pooled_bits(const ctx_t *cx, int32_t n, int32_t y, int32_t x)
     return pooled_bits_by_value(cx, n, y, x);
 }
 
+/* The reference's checks, statement for statement (check_src and the head of
+ * bnn_conv2d_pool_quantize_ref), so errors and their log lines are the same. */
+static bnn_status_t check_src(const bnn_fused_params_t *p)
+{
+    bnn_status_t st = BNN_OK;
+    const char *op = "conv2d_pool_quantize";
+    switch (p->src) {
+    case BNN_FUSED_SRC_F32:
+    case BNN_FUSED_SRC_S8:
+        break;
+    case BNN_FUSED_CONV_F32:
+    case BNN_FUSED_CONV_BINW_F32: {
+        const bnn_conv2d_f32_params_t *cp = p->conv_f32;
+        BNN_ENSURE(cp != NULL && p->filter != NULL, op, "conv_f32", 0, BNN_ERR_ARG);
+        st = bnn_check_window(&cp->win, op);
+        BNN_ENSURE(cp->in_c >= 1 && cp->groups >= 1 && cp->in_c % cp->groups == 0, op,
+                   "in_c", cp->in_c, BNN_ERR_ARG);
+        BNN_ENSURE(cp->out_c == p->channels && cp->out_c % cp->groups == 0, op, "out_c",
+                   cp->out_c, BNN_ERR_ARG);
+        BNN_ENSURE(cp->win.out_h == p->map_h && cp->win.out_w == p->map_w &&
+                       cp->win.batch == p->batch,
+                   op, "map_h", p->map_h, BNN_ERR_ARG);
+        BNN_ENSURE(p->src == BNN_FUSED_CONV_F32 || p->scale != NULL, op, "scale", 0,
+                   BNN_ERR_ARG);
+        break;
+    }
+    case BNN_FUSED_CONV_S8: {
+        const bnn_conv2d_s8_params_t *cp = p->conv_s8;
+        BNN_ENSURE(cp != NULL && p->filter != NULL, op, "conv_s8", 0, BNN_ERR_ARG);
+        st = bnn_check_window(&cp->win, op);
+        BNN_ENSURE(cp->in_c >= 1 && cp->groups >= 1 && cp->in_c % cp->groups == 0, op,
+                   "in_c", cp->in_c, BNN_ERR_ARG);
+        BNN_ENSURE(cp->out_c == p->channels && cp->out_c % cp->groups == 0, op, "out_c",
+                   cp->out_c, BNN_ERR_ARG);
+        BNN_ENSURE(cp->win.out_h == p->map_h && cp->win.out_w == p->map_w &&
+                       cp->win.batch == p->batch,
+                   op, "map_h", p->map_h, BNN_ERR_ARG);
+        BNN_ENSURE(cp->act_min <= cp->act_max, op, "act_min", cp->act_min, BNN_ERR_ARG);
+        break;
+    }
+    case BNN_FUSED_BCONV: {
+        const bnn_bconv2d_params_t *bp = p->bconv;
+        int32_t k;
+        BNN_ENSURE(bp != NULL && p->filter != NULL, op, "bconv", 0, BNN_ERR_ARG);
+        st = bnn_check_window(&bp->win, op);
+        BNN_ENSURE(bp->out_type == BNN_OUT_F32 || bp->out_type == BNN_OUT_S8, op, "out_type",
+                   bp->out_type, BNN_ERR_UNSUPPORTED);
+        BNN_ENSURE(bp->mul != NULL && bp->bias != NULL, op, "mul", 0, BNN_ERR_ARG);
+        BNN_ENSURE(bp->channels_in >= 1 && bp->groups >= 1 &&
+                       bp->channels_in % bp->groups == 0 &&
+                       (bp->groups == 1 || (bp->channels_in / bp->groups) % 32 == 0),
+                   op, "channels_in", bp->channels_in, BNN_ERR_ARG);
+        BNN_ENSURE(bp->channels_out == p->channels && bp->channels_out % bp->groups == 0, op,
+                   "channels_out", bp->channels_out, BNN_ERR_ARG);
+        BNN_ENSURE(bp->win.out_h == p->map_h && bp->win.out_w == p->map_w &&
+                       bp->win.batch == p->batch,
+                   op, "map_h", p->map_h, BNN_ERR_ARG);
+        BNN_ENSURE(bp->pad_mode == BNN_BPAD_ONE || bp->pad_mode == BNN_BPAD_ZERO_INT ||
+                       bp->pad_mode == BNN_BPAD_ZERO_FLOAT,
+                   op, "pad_mode", bp->pad_mode, BNN_ERR_ARG);
+        BNN_ENSURE(bp->clamp_min <= bp->clamp_max, op, "clamp_min", bp->clamp_min, BNN_ERR_ARG);
+        k = bp->win.kernel_h * bp->win.kernel_w * (bp->channels_in / bp->groups);
+        if (bp->pad_mode == BNN_BPAD_ZERO_FLOAT) {
+            BNN_ENSURE(bp->out_type == BNN_OUT_F32, op, "out_type", bp->out_type,
+                       BNN_ERR_UNSUPPORTED);
+            BNN_ENSURE(bp->clamp_min <= 0 && bp->clamp_max >= 2 * k, op, "clamp_min",
+                       bp->clamp_min, BNN_ERR_UNSUPPORTED);
+        }
+        break;
+    }
+    default:
+        BNN_ENSURE(0, op, "src", p->src, BNN_ERR_ARG);
+    }
+    return st;
+}
+
+static bnn_status_t check_params(const bnn_fused_params_t *p, const void *in,
+                                 const uint32_t *out, int32_t *fin_h_out,
+                                 int32_t *fin_w_out)
+{
+    const char *op = "conv2d_pool_quantize";
+    int32_t s, fin_h, fin_w, fin_c;
+    size_t total;
+    bnn_status_t st;
+
+    BNN_ENSURE(p != NULL && in != NULL && out != NULL, op, "p", 0, BNN_ERR_ARG);
+    BNN_ENSURE(p->batch >= 1, op, "batch", p->batch, BNN_ERR_ARG);
+    BNN_ENSURE(p->map_h >= 1 && p->map_w >= 1, op, "map_h", p->map_h, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels >= 1, op, "channels", p->channels, BNN_ERR_ARG);
+    BNN_ENSURE(p->n_stages >= 0 && p->n_stages <= BNN_FUSED_MAX_STAGES, op, "n_stages",
+               p->n_stages, BNN_ERR_ARG);
+    BNN_ENSURE(p->n_stages == 0 || !p->quant_s8, op, "n_stages", p->n_stages, BNN_ERR_ARG);
+    for (s = 0; s < p->n_stages; ++s) {
+        BNN_ENSURE(p->stages[s].op >= BNN_FUSED_MUL && p->stages[s].op <= BNN_FUSED_CLAMP, op,
+                   "stages[s].op", p->stages[s].op, BNN_ERR_ARG);
+        BNN_ENSURE(p->stages[s].op == BNN_FUSED_CLAMP || p->stages[s].c != NULL, op,
+                   "stages[s].c", s, BNN_ERR_ARG);
+    }
+    BNN_ENSURE(p->quant_s8 == (p->src == BNN_FUSED_SRC_S8 || p->src == BNN_FUSED_CONV_S8 ||
+                               (p->src == BNN_FUSED_BCONV && p->bconv != NULL &&
+                                p->bconv->out_type == BNN_OUT_S8)),
+               op, "quant_s8", p->quant_s8, BNN_ERR_ARG);
+    st = check_src(p);
+    if (st != BNN_OK) {
+        return st;
+    }
+    fin_h = p->map_h;
+    fin_w = p->map_w;
+    fin_c = p->channels;
+    if (p->has_pool) {
+        st = bnn_check_window(&p->pool, op);
+        if (st != BNN_OK) {
+            return st;
+        }
+        BNN_ENSURE(p->pool.in_h == fin_h && p->pool.in_w == fin_w && p->pool.batch == p->batch,
+                   op, "pool.in_h", p->pool.in_h, BNN_ERR_ARG);
+        BNN_ENSURE(p->pool.dilation_h == 1 && p->pool.dilation_w == 1, op, "pool.dilation_h",
+                   p->pool.dilation_h, BNN_ERR_ARG);
+        BNN_ENSURE(p->pool_act_min <= p->pool_act_max, op, "pool_act_min", 0, BNN_ERR_ARG);
+        fin_h = p->pool.out_h;
+        fin_w = p->pool.out_w;
+    }
+    if (p->has_bpool) {
+        st = bnn_check_window(&p->bpool, op);
+        if (st != BNN_OK) {
+            return st;
+        }
+        BNN_ENSURE(p->bpool.in_h == fin_h && p->bpool.in_w == fin_w &&
+                       p->bpool.batch == p->batch,
+                   op, "bpool.in_h", p->bpool.in_h, BNN_ERR_ARG);
+        BNN_ENSURE(p->bpool.dilation_h == 1 && p->bpool.dilation_w == 1, op,
+                   "bpool.dilation_h", p->bpool.dilation_h, BNN_ERR_ARG);
+        fin_h = p->bpool.out_h;
+        fin_w = p->bpool.out_w;
+    }
+    total = (size_t)p->batch * (size_t)fin_h * (size_t)fin_w * (size_t)fin_c;
+    BNN_ENSURE(p->pack_channels >= 1 && total % (size_t)p->pack_channels == 0, op,
+               "pack_channels", p->pack_channels, BNN_ERR_ARG);
+    *fin_h_out = fin_h;
+    *fin_w_out = fin_w;
+    return BNN_OK;
+}
+
 int bnn_conv2d_pool_quantize_opt_supports(const bnn_fused_params_t *p)
 {
     if (p == NULL || p->channels < 1) {
@@ -1089,7 +1232,7 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
     ctx_t cx;
     int32_t fin_h, fin_w, words;
     size_t r, rows;
-    bnn_status_t st = bnn_fused_check(p, in, out, &fin_h, &fin_w);
+    bnn_status_t st = check_params(p, in, out, &fin_h, &fin_w);
     if (st != BNN_OK) {
         return st;
     }

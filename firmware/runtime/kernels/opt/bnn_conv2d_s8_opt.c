@@ -183,8 +183,12 @@ static BNN_S8_NOINLINE void dot_2x2(const int16_t *patch, const int8_t *w0, cons
 static inline int8_t finish(const bnn_conv2d_s8_params_t *p, int32_t acc, const int32_t *bias,
                             int32_t co)
 {
-    return bnn_s8_output(acc, bias, co, p->out_multiplier[co], p->out_shift[co], p->rounding,
-                         p->output_offset, p->act_min, p->act_max);
+    if (bias != NULL) {
+        acc += bias[co];
+    }
+    acc = bnn_requant(acc, p->out_multiplier[co], p->out_shift[co], p->rounding);
+    acc += p->output_offset;
+    return (int8_t)bnn_clamp_i32(acc, p->act_min, p->act_max);
 }
 
 bnn_status_t bnn_conv2d_s8_opt(const bnn_conv2d_s8_params_t *p, const int8_t *in,

@@ -113,10 +113,14 @@ bnn_status_t bnn_fully_connected_s8_opt(const bnn_fully_connected_s8_params_t *p
                 const int32_t oj = o + j;
                 const int32_t q = p->per_channel ? oj : 0;
                 /* uint32 so that the split sum wraps exactly like one int32 sum would. */
-                const int32_t a = (int32_t)((uint32_t)acc[j] + (uint32_t)fold);
+                int32_t a = (int32_t)((uint32_t)acc[j] + (uint32_t)fold);
+                if (bias != NULL) {
+                    a += bias[oj];
+                }
+                a = bnn_requant(a, p->out_multiplier[q], p->out_shift[q], p->rounding);
+                a += p->output_offset;
                 out[(size_t)r * (size_t)p->out_features + (size_t)oj] =
-                    bnn_s8_output(a, bias, oj, p->out_multiplier[q], p->out_shift[q],
-                                  p->rounding, p->output_offset, p->act_min, p->act_max);
+                    (int8_t)bnn_clamp_i32(a, p->act_min, p->act_max);
             }
         }
     }
