@@ -224,22 +224,53 @@ BNN_OPT_NOINLINE void bnn_opt_dot4(const uint32_t *x, const uint32_t *f0, int32_
 
 #if BNN_OPT_DOT_INLINE
 /* Thumb-2: kw = 9 and 18 (3x3 taps of one or two words) get loops of their own: one or two
- * assembly adder trees (bnn_opt_pc9) and USADA8 per filter, nothing else but the loop. */
+ * assembly adder trees (bnn_opt_pc9) and USADA8 per filter, nothing else but the loop; long
+ * rows go to the Harley-Seal kernel (bnn_opt_hs_many, one call for all n filters), short
+ * ones to a loop in a function of its own (with it inline, the kw == 18 loop spilled more:
+ * measured +1 instruction per filter on conv3). */
+BNN_OPT_INLINE void many9(const uint32_t *x, const uint32_t *f, int32_t n, int32_t *acc)
+{
+    int32_t b;
+    for (b = 0; b < n; ++b) {
+        acc[b] = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+    }
+}
+
+BNN_OPT_INLINE void many18(const uint32_t *x, const uint32_t *f, int32_t n, int32_t *acc)
+{
+    int32_t b;
+    for (b = 0; b < n; ++b) {
+        const int32_t lo = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
+        acc[b] = bnn_opt_hsum_acc(lo, bnn_opt_pc9(x + 9, &f));
+    }
+}
+
+BNN_OPT_NOINLINE static void many_short(const uint32_t *x, const uint32_t *f, int32_t kw,
+                                        int32_t n, int32_t *acc)
+{
+    int32_t b;
+    for (b = 0; b < n; ++b, f += kw) {
+        acc[b] = bnn_opt_dot1_pc9(x, f, kw);
+    }
+}
+
 void bnn_opt_dot_many(const uint32_t *x, const uint32_t *f, int32_t kw, int32_t n, int32_t *acc)
 {
     int32_t b;
+    if (n <= 0) {
+        return;
+    }
     if (kw == 9) {
-        for (b = 0; b < n; ++b) {
-            acc[b] = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
-        }
+        many9(x, f, n, acc);
     } else if (kw == 18) {
-        for (b = 0; b < n; ++b) {
-            const int32_t lo = bnn_opt_hsum_acc(0, bnn_opt_pc9(x, &f));
-            acc[b] = bnn_opt_hsum_acc(lo, bnn_opt_pc9(x + 9, &f));
-        }
+        many18(x, f, n, acc);
+    } else if (kw < BNN_OPT_HS_MIN) {
+        many_short(x, f, kw, n, acc);
+    } else if (kw <= BNN_OPT_HS_MAX) {
+        bnn_opt_hs_many(x, f, kw, n, acc);
     } else {
         for (b = 0; b < n; ++b, f += kw) {
-            acc[b] = bnn_opt_dot1(x, f, kw);
+            acc[b] = bnn_opt_dot_long(x, f, kw);
         }
     }
 }
@@ -257,3 +288,233 @@ void bnn_opt_dot_many(const uint32_t *x, const uint32_t *f, int32_t kw, int32_t 
     }
 }
 #endif
+
+#if BNN_OPT_HS
+/*
+ * Harley-Seal dot products for long rows (BNN_OPT_HS_MIN <= kw <= BNN_OPT_HS_MAX words, see
+ * bnn_bdot_opt.h for why). Registers in the block loop: r0 = x, r1 = f, r2 = o (weight 1),
+ * r3 = t (2), r4 = q (4), r7 = the pending weight-4 carry of the block's first or third
+ * group, r5 r6 r8 r9 (x words), r10 r11 r12 lr (f words, then scratch). The rarely touched
+ * state lives in the frame and moves with one LDM / STM per 16 words:
+ *   [sp]  e (8)   [sp+4]  s (16)   [sp+8]  z (32)   [sp+12] eA (pending weight-8 carry)
+ *   [sp+16] end of x   [sp+20] acc   [sp+24] acc end   [sp+28] x   [sp+32] preamble entry
+ *   [sp+36] group entry (entries have the Thumb bit set: LDR PC is an interworking branch)
+ * FA(p, a, b, s): p + a + b = p' + 2 a' per bit (p' in p, a' in a), s is scratch.
+ */
+#define HS_FA_TO(p, a, b, s, d)                                                               \
+    "eor " s ", " p ", " a "\n\t"                                                             \
+    "and " a ", " p ", " a "\n\t"                                                             \
+    "eor " p ", " s ", " b "\n\t"                                                             \
+    "and " s ", " s ", " b "\n\t"                                                             \
+    "orr " d ", " a ", " s "\n\t"
+#define HS_FA(p, a, b, s) HS_FA_TO(p, a, b, s, a)
+/* Four words: d = x ^ f (LDM 4 + 4), o += d, t += carries; the weight-4 carry ends in d. */
+#define HS_GROUP4_TO(d)                                                                             \
+    "ldm r0!, {r5, r6, r8, r9}\n\t"                                                           \
+    "ldm r1!, {r10, r11, r12, lr}\n\t"                                                        \
+    "eor r5, r5, r10\n\t"                                                                     \
+    "eor r6, r6, r11\n\t"                                                                     \
+    "eor r8, r8, r12\n\t"                                                                     \
+    "eor r9, r9, lr\n\t"                                                                      \
+    HS_FA("r2", "r5", "r6", "r10")                                                            \
+    HS_FA("r2", "r8", "r9", "r10")                                                            \
+    HS_FA_TO("r3", "r5", "r8", "r10", d)
+#define HS_GROUP4 HS_GROUP4_TO("r5")
+/* Preamble group: also q += carry (r4), e ^= its carry (r7; <= 15 words: no carry out). */
+#define HS_GROUP_PRE                                                                          \
+    HS_GROUP4                                                                                 \
+    "and r10, r4, r5\n\t"                                                                     \
+    "eor r4, r4, r5\n\t"                                                                      \
+    "eor r7, r7, r10\n\t"
+/* Nibble fields (each <= 4) of plane p: masks r10 = 0x55.., r11 = 0x33..; r5 scratch. */
+#define HS_NIB(p)                                                                             \
+    "and r5, r10, " p ", lsr #1\n\t"                                                          \
+    "sub " p ", " p ", r5\n\t"                                                                \
+    "and r5, r11, " p ", lsr #2\n\t"                                                          \
+    "and " p ", " p ", r11\n\t"                                                               \
+    "add " p ", " p ", r5\n\t"
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
+/* r5 = the sum of the bytes of r5 and r2 (each <= 252). */
+#define HS_HSUM                                                                               \
+    "movs r0, #0\n\t"                                                                         \
+    "usad8 r5, r5, r0\n\t"                                                                    \
+    "usada8 r5, r2, r0, r5\n\t"
+#else
+#define HS_HSUM                                                                               \
+    "mov r0, #0x00FF00FF\n\t"                                                                 \
+    "and r6, r5, r0\n\t"                                                                      \
+    "and r5, r0, r5, lsr #8\n\t"                                                              \
+    "add r5, r5, r6\n\t"                                                                      \
+    "and r6, r2, r0\n\t"                                                                      \
+    "add r5, r5, r6\n\t"                                                                      \
+    "and r6, r0, r2, lsr #8\n\t"                                                              \
+    "add r5, r5, r6\n\t"                                                                      \
+    "add r5, r5, r5, lsr #16\n\t"                                                             \
+    "uxth r5, r5\n\t"
+#endif
+
+#define HS_ARG __attribute__((unused)) /* read by the assembly (AAPCS: r0-r3, [sp]) */
+__attribute__((naked, noinline)) void bnn_opt_hs_many(HS_ARG const uint32_t *x,
+                                                      HS_ARG const uint32_t *f, HS_ARG int32_t kw,
+                                                      HS_ARG int32_t n, HS_ARG int32_t *acc)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #40\n\t"
+        "ldr r4, [sp, #76]\n\t" /* acc */
+        "add r5, r0, r2, lsl #2\n\t"
+        "add r6, r4, r3, lsl #2\n\t"
+        "strd r5, r4, [sp, #16]\n\t"
+        "strd r6, r0, [sp, #24]\n\t"
+        /* entries: r = kw & 15 = 4 g + r1 preamble words, then (kw - r) / 16 blocks */
+        "ubfx r5, r2, #2, #2\n\t" /* g */
+        "ands r6, r2, #3\n\t"     /* r1 */
+        "bne 1f\n\t"
+        "cbz r5, 2f\n\t"
+        "adr.w r7, .Lhs_zg\n\t" /* r1 == 0, g >= 1: the first group starts from zero planes */
+        "subs r5, r5, #1\n\t"
+        "b 3f\n"
+        "2:\n\t"
+        "adr.w r7, .Lhs_z0\n\t"
+        "b 3f\n"
+        "1:\n\t"
+        "adr.w r7, .Lhs_r1\n\t"
+        "cmp r6, #2\n\t"
+        "it eq\n\t"
+        "adreq.w r7, .Lhs_r2\n\t"
+        "cmp r6, #3\n\t"
+        "it eq\n\t"
+        "adreq.w r7, .Lhs_r3\n"
+        "3:\n\t"
+        "adr.w r8, .Lhs_g0\n\t" /* groups entry: .Lhs_g0 - g * (group length) */
+        "adr.w r9, .Lhs_g1\n\t"
+        "subs r9, r8, r9\n\t"
+        "mls r8, r5, r9, r8\n\t"
+        "orr r7, r7, #1\n\t"
+        "orr r8, r8, #1\n\t"
+        "strd r7, r8, [sp, #32]\n"
+        /* ---- one filter ---- */
+        ".Lhs_filter:\n\t"
+        "ldr r0, [sp, #28]\n\t"
+        "ldr pc, [sp, #32]\n"
+        ".Lhs_r1:\n\t"
+        "ldr r6, [r0], #4\n\t"
+        "ldr r10, [r1], #4\n\t"
+        "eor r2, r6, r10\n\t"
+        "movs r3, #0\n\t"
+        "b .Lhs_rq\n"
+        ".Lhs_r2:\n\t"
+        "ldrd r5, r6, [r0], #8\n\t"
+        "ldrd r10, r11, [r1], #8\n\t"
+        "eor r5, r5, r10\n\t"
+        "eor r6, r6, r11\n\t"
+        "eor r2, r5, r6\n\t"
+        "and r3, r5, r6\n\t"
+        "b .Lhs_rq\n"
+        ".Lhs_r3:\n\t"
+        "ldm r0!, {r5, r6, r8}\n\t"
+        "ldm r1!, {r10, r11, r12}\n\t"
+        "eor r5, r5, r10\n\t"
+        "eor r6, r6, r11\n\t"
+        "eor r8, r8, r12\n\t"
+        "eor r10, r5, r6\n\t"
+        "and r5, r5, r6\n\t"
+        "eor r2, r10, r8\n\t"
+        "and r10, r10, r8\n\t"
+        "orr r3, r5, r10\n"
+        ".Lhs_rq:\n\t"
+        "movs r4, #0\n\t"
+        "movs r7, #0\n\t"
+        "ldr pc, [sp, #36]\n"
+        ".Lhs_zg:\n\t" /* four words into zero planes: FA, then two half adders */
+        "ldm r0!, {r5, r6, r8, r9}\n\t"
+        "ldm r1!, {r10, r11, r12, lr}\n\t"
+        "eor r5, r5, r10\n\t"
+        "eor r6, r6, r11\n\t"
+        "eor r8, r8, r12\n\t"
+        "eor r9, r9, lr\n\t"
+        "eor r10, r5, r6\n\t"
+        "and r5, r5, r6\n\t"
+        "eor r2, r10, r8\n\t"
+        "and r10, r10, r8\n\t"
+        "orr r5, r5, r10\n\t"
+        "and r6, r2, r9\n\t"
+        "eor r2, r2, r9\n\t"
+        "eor r3, r5, r6\n\t"
+        "and r4, r5, r6\n\t"
+        "movs r7, #0\n\t"
+        "ldr pc, [sp, #36]\n"
+        ".Lhs_z0:\n\t"
+        "movs r2, #0\n\t"
+        "movs r3, #0\n\t"
+        "movs r4, #0\n\t"
+        "movs r7, #0\n\t"
+        "b .Lhs_g0\n\t"
+        ".p2align 2\n"
+        ".Lhs_g3:\n\t" HS_GROUP_PRE
+        ".Lhs_g2:\n\t" HS_GROUP_PRE
+        ".Lhs_g1:\n\t" HS_GROUP_PRE
+        ".Lhs_g0:\n\t"
+        "movs r8, #0\n\t"
+        "movs r9, #0\n\t"
+        "stm sp, {r7, r8, r9}\n"
+        /* ---- blocks of 16 words ---- */
+        ".Lhs_block:\n\t"
+        HS_GROUP4_TO("r7")
+        HS_GROUP4
+        HS_FA("r4", "r7", "r5", "r10") /* q: eA in r7 */
+        "str r7, [sp, #12]\n\t"
+        HS_GROUP4_TO("r7")
+        HS_GROUP4
+        HS_FA("r4", "r7", "r5", "r10") /* q: eB in r7 */
+        "ldm sp, {r6, r8, r9, r10, r11}\n\t" /* e s z eA end */
+        HS_FA("r6", "r10", "r7", "r12")       /* e: sixteens carry in r10 */
+        "and r12, r8, r10\n\t"
+        "eor r8, r8, r10\n\t"
+        "eor r9, r9, r12\n\t" /* kw <= 63: z + carry <= 1 */
+        "stm sp, {r6, r8, r9}\n\t"
+        "cmp r0, r11\n\t"
+        "bne .Lhs_block\n\t"
+        /* ---- planes o t q e s z (r2 r3 r4 r6 r8 r9) to the count ---- */
+        "mov r10, #0x55555555\n\t"
+        "mov r11, #0x33333333\n\t"
+        "mov r12, #0x0F0F0F0F\n\t"
+        HS_NIB("r2") HS_NIB("r3") HS_NIB("r4") HS_NIB("r6") HS_NIB("r8") HS_NIB("r9")
+        "add r2, r2, r3, lsl #1\n\t" /* nibbles <= 12 */
+        "add r4, r4, r6, lsl #1\n\t"
+        "add r8, r8, r9, lsl #1\n\t"
+        "and r5, r2, r12\n\t" /* low nibbles: bytes <= 12 + 4 * 12 + 16 * 12 = 252 */
+        "and lr, r4, r12\n\t"
+        "add r5, r5, lr, lsl #2\n\t"
+        "and lr, r8, r12\n\t"
+        "add r5, r5, lr, lsl #4\n\t"
+        "and r2, r12, r2, lsr #4\n\t" /* high nibbles, the same */
+        "and r4, r12, r4, lsr #4\n\t"
+        "add r2, r2, r4, lsl #2\n\t"
+        "and r8, r12, r8, lsr #4\n\t"
+        "add r2, r2, r8, lsl #4\n\t"
+        HS_HSUM
+        "ldrd r6, r7, [sp, #20]\n\t"
+        "str r5, [r6], #4\n\t"
+        "str r6, [sp, #20]\n\t"
+        "cmp r6, r7\n\t"
+        "bne .Lhs_filter\n\t"
+        "add sp, sp, #40\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+
+int32_t bnn_opt_dot_long(const uint32_t *x, const uint32_t *f, int32_t kw)
+{
+    int32_t acc = 0, r;
+    while (kw > BNN_OPT_HS_MAX) { /* equal pieces of 32..63 words */
+        const int32_t len = kw / ((kw + BNN_OPT_HS_MAX - 1) / BNN_OPT_HS_MAX);
+        bnn_opt_hs_many(x, f, len, 1, &r);
+        acc += r;
+        x += len;
+        f += len;
+        kw -= len;
+    }
+    bnn_opt_hs_many(x, f, kw, 1, &r);
+    return acc + r;
+}
+#endif /* BNN_OPT_HS */

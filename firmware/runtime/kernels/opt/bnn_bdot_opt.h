@@ -33,6 +33,7 @@
 #define BNN_OPT_DOT_INLINE 1
 #else
 #define BNN_OPT_DOT_INLINE 0
+#define BNN_OPT_HS 0
 #endif
 
 #if BNN_OPT_DOT_INLINE
@@ -161,6 +162,33 @@ BNN_OPT_INLINE int32_t bnn_opt_hsum_acc(int32_t acc, uint32_t v)
 }
 #endif
 
+/*
+ * Long rows (kw >= BNN_OPT_HS_MIN words except 18; dense layers such as 1152 -> 128, kw =
+ * 36): Harley-Seal. Chunks of nine convert all four outputs of every tree to byte fields
+ * (33 of the 77 instructions of bnn_opt_pc9, ~8.7 per word with the USADA8). Here the carry-
+ * save planes o, t, q (weights 1, 2, 4; registers) and e, s, z (8, 16, 32; in the frame) live
+ * across the whole row, so a word costs only its share of the adders: per 16 words LDM 4 + 4
+ * (8), EOR (16), 15 full adders (75: weight 1, 2, 4, 8 carries), the half adders of s and z
+ * (3), one LDM + STM of e s z + a spill (3) and the loop (2): 107, 6.7 per word. The planes
+ * become a count once per row: nibble fields of the six planes (30), weighted into bytes (<=
+ * 252: 13), USAD8 + USADA8, masks: 49. Words beyond a multiple of 16 come first (0-3 single
+ * words, then 0-3 groups of four into zero planes). Measured per filter (QEMU -icount,
+ * netduinoplus2, 16 filters): kw 16: 178 (pc9: 208), kw 24: 214 (pc9 ~270), kw 36: 297 (pc9
+ * ~350). Exact: each plane holds one bit of the per-position count, and z takes no carry as
+ * long as a run has <= 63 words, so longer rows are summed over pieces of 32..63 words
+ * (bnn_opt_dot_long).
+ */
+#define BNN_OPT_HS 1
+#define BNN_OPT_HS_MIN 16
+#define BNN_OPT_HS_MAX 63
+/**
+ * acc[b] = popcount(x ^ (f + b * kw)) over kw words for the n >= 1 consecutive filters b < n,
+ * 16 <= kw <= BNN_OPT_HS_MAX (assembly, bnn_bdot_opt.c).
+ */
+void bnn_opt_hs_many(const uint32_t *x, const uint32_t *f, int32_t kw, int32_t n, int32_t *acc);
+/** popcount(x ^ f) over kw >= 16 words (bnn_opt_hs_many on pieces of <= BNN_OPT_HS_MAX). */
+int32_t bnn_opt_dot_long(const uint32_t *x, const uint32_t *f, int32_t kw);
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 /**
  * Bit 31 set iff cnt > th (signed), for cnt >= 0 (packed output; other bits: garbage). One
@@ -181,8 +209,8 @@ BNN_OPT_INLINE uint32_t bnn_opt_gt_msb(int32_t cnt, int32_t th)
 }
 #endif
 
-/** popcount(x ^ f0) over kw >= 0 words. */
-BNN_OPT_INLINE int32_t bnn_opt_dot1(const uint32_t *x, const uint32_t *f0, int32_t kw)
+/** popcount(x ^ f0) over kw >= 0 words in chunks of nine (bnn_opt_pc9). */
+BNN_OPT_INLINE int32_t bnn_opt_dot1_pc9(const uint32_t *x, const uint32_t *f0, int32_t kw)
 {
     const bnn_opt_masks_t m = bnn_opt_masks();
     int32_t acc = 0;
@@ -202,6 +230,15 @@ BNN_OPT_INLINE int32_t bnn_opt_dot1(const uint32_t *x, const uint32_t *f0, int32
         acc = bnn_opt_hsum_acc(acc, s);
     }
     return acc;
+}
+
+/** popcount(x ^ f0) over kw >= 0 words. */
+BNN_OPT_INLINE int32_t bnn_opt_dot1(const uint32_t *x, const uint32_t *f0, int32_t kw)
+{
+    if (kw >= BNN_OPT_HS_MIN && kw != 18) { /* Harley-Seal (out of line); 18: two trees */
+        return bnn_opt_dot_long(x, f0, kw);
+    }
+    return bnn_opt_dot1_pc9(x, f0, kw);
 }
 
 /** acc[b] = popcount(x ^ (f0 + b * kw)) over kw words, b < 2. */
