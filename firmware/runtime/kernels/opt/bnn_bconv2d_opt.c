@@ -485,61 +485,18 @@ int bnn_bconv2d_opt_supports(const bnn_bconv2d_params_t *p)
     return taps == 1 || taps * words_g <= BNN_BCONV_OPT_PATCH_WORDS;
 }
 
-bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
-                             const uint32_t *filter, void *out, void *scratch)
+/* Every output pixel, all channels of it at a time (the path for everything the bit-sliced
+ * one does not take). Out of line: its patch and counts are not on the stack under the
+ * bit-sliced path. */
+BNN_BCONV_NOINLINE static void pixels_path(const geom_t *gp, const uint32_t *in,
+                                           const uint32_t *filter, void *out)
 {
+    const geom_t g = *gp;
+    const bnn_bconv2d_params_t *p = g.p;
     const bnn_window_t *w = &p->win;
     uint32_t patch[BNN_BCONV_OPT_PATCH_WORDS];
     int32_t acc[BNN_BCONV_OPT_CHUNK];
-    geom_t g;
     int32_t n, oy, ox, grp, co;
-    bnn_status_t st;
-    (void)scratch;
-
-    /* The reference's checks, so errors are the same. */
-    st = bnn_check_window(w, "bconv2d");
-    if (st != BNN_OK) {
-        return st;
-    }
-    BNN_ENSURE(p->channels_in >= 1, "bconv2d", "channels_in", p->channels_in, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_out >= 1, "bconv2d", "channels_out", p->channels_out, BNN_ERR_ARG);
-    BNN_ENSURE(p->groups >= 1, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_in % p->groups == 0, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_out % p->groups == 0, "bconv2d", "channels_out", p->channels_out,
-               BNN_ERR_ARG);
-    BNN_ENSURE(p->groups == 1 || (p->channels_in / p->groups) % 32 == 0, "bconv2d",
-               "channels_in", p->channels_in, BNN_ERR_ARG);
-    BNN_ENSURE(bnn_bconv2d_opt_supports(p), "bconv2d", "pad_mode", p->pad_mode,
-               BNN_ERR_UNSUPPORTED);
-    BNN_ENSURE(p->out_type == BNN_OUT_F32 || p->out_type == BNN_OUT_S8 ||
-                   p->out_type == BNN_OUT_PACKED,
-               "bconv2d", "out_type", p->out_type, BNN_ERR_ARG);
-    if (p->out_type == BNN_OUT_PACKED) {
-        BNN_ENSURE(p->threshold != NULL, "bconv2d", "threshold", 0, BNN_ERR_ARG);
-    } else {
-        BNN_ENSURE(p->mul != NULL, "bconv2d", "mul", 0, BNN_ERR_ARG);
-        BNN_ENSURE(p->bias != NULL, "bconv2d", "bias", 0, BNN_ERR_ARG);
-        BNN_ENSURE(p->clamp_min <= p->clamp_max, "bconv2d", "clamp_min", p->clamp_min,
-                   BNN_ERR_ARG);
-    }
-
-    g.p = p;
-    g.cg = p->channels_in / p->groups;
-    g.cout_g = p->channels_out / p->groups;
-    g.words_in = BNN_WORDS(p->channels_in);
-    g.words_g = BNN_WORDS(g.cg);
-    g.words_out = BNN_WORDS(p->channels_out);
-    g.taps = w->kernel_h * w->kernel_w;
-    g.kw = g.taps * g.words_g;
-    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
-    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
-#if BNN_OPT_BSLICE
-    if (bslice_applies(&g)) {
-        packed_bslice(&g, in, filter, (uint32_t *)out);
-        return BNN_OK;
-    }
-#endif
-
     for (n = 0; n < w->batch; ++n) {
         for (oy = 0; oy < w->out_h; ++oy) {
             window_t rows; /* fy0, fy1 of this output row */
@@ -614,5 +571,60 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
             }
         }
     }
+}
+
+bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
+                             const uint32_t *filter, void *out, void *scratch)
+{
+    const bnn_window_t *w = &p->win;
+    geom_t g;
+    bnn_status_t st;
+    (void)scratch;
+
+    /* The reference's checks, so errors are the same. */
+    st = bnn_check_window(w, "bconv2d");
+    if (st != BNN_OK) {
+        return st;
+    }
+    BNN_ENSURE(p->channels_in >= 1, "bconv2d", "channels_in", p->channels_in, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_out >= 1, "bconv2d", "channels_out", p->channels_out, BNN_ERR_ARG);
+    BNN_ENSURE(p->groups >= 1, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_in % p->groups == 0, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_out % p->groups == 0, "bconv2d", "channels_out", p->channels_out,
+               BNN_ERR_ARG);
+    BNN_ENSURE(p->groups == 1 || (p->channels_in / p->groups) % 32 == 0, "bconv2d",
+               "channels_in", p->channels_in, BNN_ERR_ARG);
+    BNN_ENSURE(bnn_bconv2d_opt_supports(p), "bconv2d", "pad_mode", p->pad_mode,
+               BNN_ERR_UNSUPPORTED);
+    BNN_ENSURE(p->out_type == BNN_OUT_F32 || p->out_type == BNN_OUT_S8 ||
+                   p->out_type == BNN_OUT_PACKED,
+               "bconv2d", "out_type", p->out_type, BNN_ERR_ARG);
+    if (p->out_type == BNN_OUT_PACKED) {
+        BNN_ENSURE(p->threshold != NULL, "bconv2d", "threshold", 0, BNN_ERR_ARG);
+    } else {
+        BNN_ENSURE(p->mul != NULL, "bconv2d", "mul", 0, BNN_ERR_ARG);
+        BNN_ENSURE(p->bias != NULL, "bconv2d", "bias", 0, BNN_ERR_ARG);
+        BNN_ENSURE(p->clamp_min <= p->clamp_max, "bconv2d", "clamp_min", p->clamp_min,
+                   BNN_ERR_ARG);
+    }
+
+    g.p = p;
+    g.cg = p->channels_in / p->groups;
+    g.cout_g = p->channels_out / p->groups;
+    g.words_in = BNN_WORDS(p->channels_in);
+    g.words_g = BNN_WORDS(g.cg);
+    g.words_out = BNN_WORDS(p->channels_out);
+    g.taps = w->kernel_h * w->kernel_w;
+    g.kw = g.taps * g.words_g;
+    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
+    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
+#if BNN_OPT_BSLICE
+    if (bslice_applies(&g)) {
+        packed_bslice(&g, in, filter, (uint32_t *)out);
+        return BNN_OK;
+    }
+#endif
+
+    pixels_path(&g, in, filter, out);
     return BNN_OK;
 }

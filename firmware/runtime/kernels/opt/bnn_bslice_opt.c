@@ -138,6 +138,7 @@ typedef struct {
     int32_t rounds;        /* +12, >= 0 */
     uint32_t *pl_end;      /* +16: pl + planes */
     uint32_t inv;          /* +20: selection mask, XORed into every word as it is read */
+    int32_t half;          /* +24: 1: then one round of eight words */
 } bs_run_t;
 
 #if defined(__thumb2__) && !BNN_BSLICE_PORTABLE
@@ -148,8 +149,8 @@ typedef struct {
  * instructions per selected bit for all 32 filters of the block.
  * Registers: r0 current word, r1 its lane words, r2 its address, r3 r4 fetched words,
  * r5 scratch, r6 ones, r7 twos, r8 0x80000000, r9 r10 r11 carries held between adders,
- * r12 scratch, lr rounds left; [sp] pl, [sp + 4] pl_end, [sp + 8] inv; fours and eights
- * stay in pl[].
+ * r12 scratch, lr rounds left; [sp] pl, [sp + 4] pl_end, [sp + 8] inv, [sp + 12] half;
+ * fours and eights stay in pl[].
  */
 #define BS_FETCH(reg)                                                                          \
     "1: cbnz r0, 2f\n\t"                                                                       \
@@ -190,6 +191,19 @@ typedef struct {
     "eor r3, r12, r9\n\t"                                                                      \
     "str r3, [r4, #8]\n\t"
 
+/* Ripple the carry r9 into pl[4 .. planes) (r4 = pl), stopping when no carry is left;
+ * ends at label `done`. */
+#define BS_RIPPLE(loop, done)                                                                  \
+    "ldr r11, [sp, #4]\n\t"                                                                    \
+    "add r10, r4, #16\n"                                                                        \
+    loop ": ldr r3, [r10]\n\t"                                                                 \
+    "eor r5, r3, r9\n\t"                                                                       \
+    "ands r9, r3, r9\n\t"                                                                      \
+    "str r5, [r10], #4\n\t"                                                                    \
+    "beq " done "f\n\t"                                                                         \
+    "cmp r10, r11\n\t"                                                                         \
+    "bne " loop "b\n"
+
 __attribute__((naked, noinline)) static void bs_rounds(bs_run_t *run)
 {
     (void)run;
@@ -201,14 +215,15 @@ __attribute__((naked, noinline)) static void bs_rounds(bs_run_t *run)
         "ldr lr, [r0, #12]\n\t"
         "ldr r4, [r0, #16]\n\t"
         "ldr r5, [r0, #20]\n\t"
-        "push {r3, r4, r5}\n\t"
+        "ldr r12, [r0, #24]\n\t"
+        "push {r3, r4, r5, r12}\n\t"
         "ldr r6, [r3, #0]\n\t"
         "ldr r7, [r3, #4]\n\t"
         "mov r8, #0x80000000\n\t"
         "ldr r0, [r2]\n\t"
         "eor r0, r0, r5\n\t"
         "cmp lr, #0\n\t"
-        "beq 9f\n"
+        "beq 8f\n"
         "5:\n\t"
         BS_EIGHT("r11")
         BS_EIGHT("r10")
@@ -221,22 +236,24 @@ __attribute__((naked, noinline)) static void bs_rounds(bs_run_t *run)
         "orr r9, r9, r5\n\t"
         "eor r3, r12, r10\n\t"
         "str r3, [r4, #12]\n\t"
-        /* ripple r9 into pl[4..], stopping when no carry is left */
-        "ldr r11, [sp, #4]\n\t"
-        "add r10, r4, #16\n"
-        "6: ldr r3, [r10]\n\t"
-        "eor r5, r3, r9\n\t"
-        "ands r9, r3, r9\n\t"
-        "str r5, [r10], #4\n\t"
-        "beq 7f\n\t"
-        "cmp r10, r11\n\t"
-        "bne 6b\n"
+        BS_RIPPLE("6", "7")
         "7: subs lr, lr, #1\n\t"
         "bne 5b\n"
+        /* the half round: eight words, eights + r11 by a half adder */
+        "8: ldr r5, [sp, #12]\n\t"
+        "cmp r5, #0\n\t"
+        "beq 9f\n\t"
+        BS_EIGHT("r11")
+        "ldr r4, [sp]\n\t"
+        "ldr r3, [r4, #12]\n\t"
+        "and r9, r3, r11\n\t"
+        "eor r3, r3, r11\n\t"
+        "str r3, [r4, #12]\n\t"
+        BS_RIPPLE("3", "9")
         "9: ldr r4, [sp]\n\t"
         "str r6, [r4, #0]\n\t"
         "str r7, [r4, #4]\n\t"
-        "add sp, sp, #12\n\t"
+        "add sp, sp, #16\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 #else
@@ -255,9 +272,10 @@ static void bs_rounds(bs_run_t *run)
     uint32_t *const pl = run->pl;
     const uint32_t inv = run->inv;
     uint32_t cur = *xp ^ inv, ones = pl[0], twos = pl[1], fours = pl[2], eights = pl[3];
-    int32_t r, i;
-    for (r = 0; r < run->rounds; ++r) {
-        for (i = 0; i < 16; i += 2) {
+    const int32_t words = 16 * run->rounds + 8 * run->half;
+    int32_t i;
+    {
+        for (i = 0; i < words; i += 2) {
             uint32_t v[2], t2, t4, t8;
             int32_t j;
             for (j = 0; j < 2; ++j) {
@@ -328,7 +346,13 @@ uint32_t bnn_bslice_ge(const bnn_bslice_t *bs, uint32_t *x)
     run.x = x;
     run.lanes = bs->lanes;
     run.pl = pl;
-    run.rounds = (left + 15) / 16;
+    run.rounds = left / 16;
+    run.half = 0;
+    if (left % 16 > 8) {
+        ++run.rounds;
+    } else if (left % 16 > 0) {
+        run.half = 1;
+    }
     run.pl_end = pl + planes;
     run.inv = inv;
     bs_rounds(&run);
