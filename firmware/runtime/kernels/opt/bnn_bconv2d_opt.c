@@ -384,14 +384,32 @@ static void border_pixel(const geom_t *g, const bnn_bslice_t *bs, const uint32_t
 }
 
 /* The interior pixels [ox0, ox1) of one output row (every tap inside): src is the first
- * tap of pixel ox0, o its output word. */
+ * tap of pixel ox0, o its output word; pop (or NULL) the per-pixel counts of the input at
+ * the same offset as src (in pixels: pc = src / words_in), so a 3x3 patch of one word per
+ * tap sums nine counts instead of counting its words. */
 BNN_BCONV_NOINLINE static void interior_run(const geom_t *g, const bnn_bslice_t *bs,
                                             const uint32_t *src, size_t col_step, uint32_t *o,
-                                            int32_t count)
+                                            int32_t count, const uint16_t *pc)
 {
     uint32_t patch[BNN_BSLICE_MAX_KW + 1];
     const size_t o_step = (size_t)g->words_out;
-    if (g->words_g == 1 && g->p->win.kernel_h == 3 && g->p->win.kernel_w == 3) {
+    if (g->words_g == 1 && g->p->win.kernel_h == 3 && g->p->win.kernel_w == 3 && pc != NULL) {
+        const size_t t = g->tap_step, r = g->row_step; /* one word per pixel: in pixels too */
+        for (; count > 0; --count, src += col_step, o += o_step, pc += col_step) {
+            const int32_t n1 = pc[0] + pc[t] + pc[2 * t] + pc[r] + pc[r + t] + pc[r + 2 * t]
+                               + pc[2 * r] + pc[2 * r + t] + pc[2 * r + 2 * t];
+            patch[0] = src[0];
+            patch[1] = src[t];
+            patch[2] = src[2 * t];
+            patch[3] = src[r];
+            patch[4] = src[r + t];
+            patch[5] = src[r + 2 * t];
+            patch[6] = src[2 * r];
+            patch[7] = src[2 * r + t];
+            patch[8] = src[2 * r + 2 * t];
+            *o = bnn_bslice_ge_n1(bs, patch, n1);
+        }
+    } else if (g->words_g == 1 && g->p->win.kernel_h == 3 && g->p->win.kernel_w == 3) {
         const size_t t = g->tap_step, r = g->row_step;
         for (; count > 0; --count, src += col_step, o += o_step) {
             patch[0] = src[0];
@@ -433,10 +451,17 @@ BNN_BCONV_NOINLINE static void packed_bslice(const geom_t *g, const uint32_t *in
     const int32_t ox_lo = bnn_min_i32(w->out_w, (w->pad_left + w->stride_w - 1) / w->stride_w);
     int32_t ox_hi = w->in_w - 1 - ix_last + w->pad_left < 0
                         ? 0 : (w->in_w - 1 - ix_last + w->pad_left) / w->stride_w + 1;
+    const int32_t in_pixels = w->batch * w->in_h * w->in_w;
     bnn_bslice_t bs;
+    uint16_t pop[BNN_BSLICE_POP_PIXELS]; /* per input pixel (one word each), shared by blocks */
+    const uint16_t *pc = NULL;
     int32_t u[32];
     int32_t c0, n, oy, ox, b;
     ox_hi = bnn_max_i32(ox_lo, bnn_min_i32(ox_hi, w->out_w));
+    if (g->words_in == 1 && in_pixels <= BNN_BSLICE_POP_PIXELS) {
+        bnn_bslice_pixel_counts(in, in_pixels, 1, pop);
+        pc = pop;
+    }
     for (c0 = 0; c0 < p->channels_out; c0 += 32) {
         const int32_t nc = bnn_min_i32(32, p->channels_out - c0);
         for (b = 0; b < nc; ++b) {
@@ -460,7 +485,9 @@ BNN_BCONV_NOINLINE static void packed_bslice(const geom_t *g, const uint32_t *in
                         interior_run(g, &bs, row + (size_t)ox * col_step, col_step,
                                      out + (pix0 + (size_t)ox) * (size_t)g->words_out
                                          + (size_t)(c0 / 32),
-                                     ox_hi - ox_lo);
+                                     ox_hi - ox_lo,
+                                     pc != NULL ? pc + (row - in) + (ptrdiff_t)ox * (ptrdiff_t)col_step
+                                                : NULL);
                         ox = ox_hi - 1;
                         continue;
                     }

@@ -315,12 +315,24 @@ static void bs_rounds(bs_run_t *run)
 
 uint32_t bnn_bslice_ge(const bnn_bslice_t *bs, uint32_t *x)
 {
+    return bnn_bslice_ge_n1(bs, x, bnn_opt_count(x, bs->kw));
+}
+
+void bnn_bslice_pixel_counts(const uint32_t *in, int32_t pixels, int32_t words, uint16_t *pop)
+{
+    int32_t i;
+    for (i = 0; i < pixels; ++i, in += words) {
+        pop[i] = (uint16_t)bnn_opt_count(in, words);
+    }
+}
+
+uint32_t bnn_bslice_ge_n1(const bnn_bslice_t *bs, uint32_t *x, int32_t n1)
+{
     const int32_t kw = bs->kw, planes = bs->planes;
     uint32_t pl[BNN_BSLICE_MAX_PLANES];
     uint32_t inv, c, s;
-    int32_t n1, sel, left, p;
+    int32_t sel, left, p;
     bs_run_t run;
-    n1 = bnn_opt_count(x, kw);
     /* Sum over the smaller set: the set bits (sel 0) or the clear bits (sel 1). */
     sel = n1 > 16 * kw;
     inv = sel ? 0xFFFFFFFFu : 0u;

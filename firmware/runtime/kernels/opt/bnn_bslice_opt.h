@@ -79,4 +79,16 @@ void bnn_bslice_setup(bnn_bslice_t *bs, const uint32_t *filter, int32_t kw, int3
  * x has room for kw + 1 words: x[kw] is overwritten (the sum loop's padding word). */
 uint32_t bnn_bslice_ge(const bnn_bslice_t *bs, uint32_t *x);
 
+/** bnn_bslice_ge for a caller that knows n1 = popcount of x's kw words (from per-pixel
+ * counts: a patch's count is the sum of its taps' pixels'). */
+uint32_t bnn_bslice_ge_n1(const bnn_bslice_t *bs, uint32_t *x, int32_t n1);
+
+/** Pixels (at most BNN_BSLICE_POP_PIXELS) whose counts a kernel keeps on its stack. */
+#ifndef BNN_BSLICE_POP_PIXELS
+#define BNN_BSLICE_POP_PIXELS 256
+#endif
+
+/** pop[i] = popcount of the `words` words of pixel i of in, i < pixels. */
+void bnn_bslice_pixel_counts(const uint32_t *in, int32_t pixels, int32_t words, uint16_t *pop);
+
 #endif /* BNN_BSLICE_OPT_H */

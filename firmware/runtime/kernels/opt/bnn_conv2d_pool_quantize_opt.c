@@ -103,6 +103,7 @@ typedef struct {
      * taken for this block; the bit of a position is (count >= T) ^ bit b of bs_inv. */
     bnn_bslice_t *bs;
     uint32_t bs_inv;
+    const uint16_t *bs_pop; /* per input pixel counts (NULL: count each patch) */
 #endif
 } ctx_t;
 
@@ -118,16 +119,17 @@ BNN_OPT_INLINE uint32_t sign_bit(float x)
 
 /* The packed patch of map pixel (n, oy, ox) (0 words at outside taps: one padding) and, in
  * outside[], which taps are outside; returns their number under zero padding (0 with one
- * padding, where the 0 words ARE the padding). */
+ * padding, where the 0 words ARE the padding). With pop (per-pixel counts of the input),
+ * *n1 = the patch's count. */
 static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, uint32_t *patch,
-                           uint8_t *outside)
+                           uint8_t *outside, const uint16_t *pop, int32_t *n1)
 {
     const bnn_bconv2d_params_t *bp = cx->p->bconv;
     const bnn_window_t *w = &bp->win;
     const uint32_t *in = (const uint32_t *)cx->in;
     const int32_t iy0 = oy * w->stride_h - w->pad_top;
     const int32_t ix0 = ox * w->stride_w - w->pad_left;
-    int32_t fy, fx, j, t = 0, n_out = 0;
+    int32_t fy, fx, j, t = 0, n_out = 0, count = 0;
     uint32_t *dst = patch;
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int32_t iy = iy0 + fy * w->dilation_h;
@@ -135,11 +137,14 @@ static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, u
         for (fx = 0; fx < w->kernel_w; ++fx, ++t, dst += cx->words_g) {
             const int32_t ix = ix0 + fx * w->dilation_w;
             if (row_in && ix >= 0 && ix < w->in_w) {
-                const uint32_t *src = in + (((size_t)n * (size_t)w->in_h + (size_t)iy)
-                                                * (size_t)w->in_w + (size_t)ix)
-                                               * (size_t)cx->words_in;
+                const size_t pix = ((size_t)n * (size_t)w->in_h + (size_t)iy) * (size_t)w->in_w
+                                   + (size_t)ix;
+                const uint32_t *src = in + pix * (size_t)cx->words_in;
                 for (j = 0; j < cx->words_g; ++j) {
                     dst[j] = src[j];
+                }
+                if (pop != NULL) {
+                    count += pop[pix];
                 }
                 outside[t] = 0;
             } else {
@@ -150,6 +155,9 @@ static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, u
                 ++n_out;
             }
         }
+    }
+    if (n1 != NULL) {
+        *n1 = count;
     }
     return bp->pad_mode == BNN_BPAD_ZERO_INT ? n_out : 0;
 }
@@ -164,7 +172,7 @@ static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t
     uint32_t patch[BNN_FUSED_OPT_PATCH_WORDS];
     uint8_t outside[BNN_FUSED_OPT_PATCH_WORDS]; /* 1 per outside tap (zero padding) */
     int32_t b, t;
-    const int32_t n_out = bconv_patch(cx, n, oy, ox, patch, outside);
+    const int32_t n_out = bconv_patch(cx, n, oy, ox, patch, outside, NULL, NULL);
     /* The block's counts in one call (four filters per vector on the M55), in place. */
     bnn_opt_dot_many(patch, filter + (size_t)cx->c0 * (size_t)cx->kw, cx->kw, cx->nc, x2);
     for (b = 0; b < cx->nc; ++b) {
@@ -922,10 +930,13 @@ static int bslice_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32
     int32_t fy, fx;
     for (fy = fy0; fy < fy1; ++fy) {
         for (fx = fx0; fx < fx1; ++fx) {
-            if (bconv_patch(cx, n, y0 + fy, x0 + fx, patch, outside) != 0) {
+            int32_t n1;
+            if (bconv_patch(cx, n, y0 + fy, x0 + fx, patch, outside, cx->bs_pop, &n1) != 0) {
                 return 0;
             }
-            all &= bnn_bslice_ge(cx->bs, patch) ^ cx->bs_inv;
+            all &= (cx->bs_pop != NULL ? bnn_bslice_ge_n1(cx->bs, patch, n1)
+                                       : bnn_bslice_ge(cx->bs, patch))
+                   ^ cx->bs_inv;
         }
     }
     *bits = all & (cx->nc == 32 ? 0xFFFFFFFFu : (1u << cx->nc) - 1u);
@@ -1337,10 +1348,19 @@ BNN_FUSED_NOINLINE static int walk_small(ctx_t *cx, uint32_t *out, int32_t fin_h
 BNN_FUSED_NOINLINE static void walk_bconv_bslice(ctx_t *cx, uint32_t *out, int32_t fin_h,
                                                  int32_t fin_w, int32_t words)
 {
+    const bnn_window_t *w = &cx->p->bconv->win;
+    const int32_t in_pixels = w->batch * w->in_h * w->in_w;
     bnn_bslice_t bs;
+    uint16_t pop[BNN_BSLICE_POP_PIXELS];
     cx->bs = &bs;
+    cx->bs_pop = NULL;
+    if (in_pixels <= BNN_BSLICE_POP_PIXELS) {
+        bnn_bslice_pixel_counts((const uint32_t *)cx->in, in_pixels, cx->words_in, pop);
+        cx->bs_pop = pop;
+    }
     walk_blocks(cx, out, fin_h, fin_w, words);
     cx->bs = NULL;
+    cx->bs_pop = NULL;
 }
 #endif
 
@@ -1413,6 +1433,7 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
 #if BNN_OPT_BSLICE
     cx.bs = NULL;
     cx.bs_inv = 0u;
+    cx.bs_pop = NULL;
     if (p->src == BNN_FUSED_BCONV && cx.kw <= BNN_BSLICE_MAX_KW && (p->has_pool || p->has_bpool)) {
         walk_bconv_bslice(&cx, out, fin_h, fin_w, words);
         return BNN_OK;
