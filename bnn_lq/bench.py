@@ -17,9 +17,14 @@ the real model, the app prints one ``BNN OP`` line per operator, and the report 
 per-operator table (reference vs optimized, binary MACs per instruction; the timed pass
 itself runs with the hooks idle, a few instructions per operator, and the profile code adds
 well under 1 KB of flash). The kernel bench of ``tests/firmware_opt/app`` (the bnn_cnn_small
-layer shapes run alone, reference and optimized, on the same board) is reported too. Instruction counts do not depend on the weights, except
-through data-dependent branches (the clamps of the output transform, the int8 rounding,
-zero skipping in float kernels): an untrained model is representative.
+layer shapes run alone, reference and optimized, on the same board) is reported too.
+
+The weights are the committed trained model of the architecture when there is one
+(``bnn_lq/pretrained/<model>_fashion_mnist``; ``weights="none"`` for an untrained model):
+the optimized binary kernels' counts depend on the activations (the bit-sliced convolutions
+sum over the set or the clear input bits, whichever are fewer, see
+``firmware/runtime/kernels/opt/bnn_bslice_opt.h``), so trained weights on real test images
+give the representative numbers.
 
 Example:
     >>> from bnn_lq import bench
@@ -72,6 +77,7 @@ class McuBench:
             ``{"error": "..."}`` when the build did not fit or failed.
         layers: ``layers[board]`` = kernel-bench rows: name, ref, opt (instructions), macs.
         tflite_bytes: Size of each variant's .tflite (``binary`` for both binary builds).
+        weights: Where the weights came from (a path, or "untrained").
         ops: ``ops[board][variant]`` = per-operator rows of the real model (``per_op``):
             op (graph index), name, per_inference (instructions), macs (binary MACs of
             the step, 0 for other ops).
@@ -83,39 +89,72 @@ class McuBench:
     layers: dict[str, list[dict[str, Any]]]
     tflite_bytes: dict[str, int]
     ops: dict[str, dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
+    weights: str = "untrained"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-def _model_and_data(model_name: str, images: int):
-    """The zoo model (untrained) built for 28x28x1 and a few Fashion-MNIST test images."""
+_PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+
+
+def resolve_weights(model_name: str, weights: str | os.PathLike | None) -> Path | None:
+    """The trained ``model.keras`` to benchmark, or None for an untrained model.
+
+    ``"pretrained"``: the committed model of ``model_name`` on Fashion-MNIST if there is one
+    (else None); ``None`` or ``"none"``: untrained; anything else: a ``model.keras`` file or
+    a run directory holding one.
+    """
+    if weights is None or str(weights) == "none":
+        return None
+    if str(weights) == "pretrained":
+        path = _PRETRAINED / f"{model_name}_fashion_mnist" / "model.keras"
+        return path if path.is_file() else None
+    path = Path(weights)
+    path = path / "model.keras" if path.is_dir() else path
+    if not path.is_file():
+        raise BnnLqError(f"--weights: no model.keras at {path}; give a trained model.keras, "
+                         "a run directory holding one, 'pretrained' or 'none'")
+    return path
+
+
+def _model_and_data(model_name: str, images: int, weights: Path | None = None):
+    """The model (the trained one at ``weights``, else the zoo model untrained, built for
+    28x28x1) and a few Fashion-MNIST test images."""
     import bnn_lq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
     from bnn_lq import data, zoo
 
-    model = zoo.get(model_name, input_shape=(28, 28, 1), num_classes=10)
+    if weights is not None:
+        from bnn_lq.train import load_model
+
+        model = load_model(weights)
+    else:
+        model = zoo.get(model_name, input_shape=(28, 28, 1), num_classes=10)
     x, y = data.load("fashion_mnist", "test", limit=max(images, 64))
     return model, np.asarray(x, dtype=np.float32), np.asarray(y)
 
 
 def convert_variants(model_name: str, cache_dir: str | os.PathLike, *,
-                     images: int = 2) -> dict[str, Path]:
-    """Converts ``model_name`` to the binary (LCE), int8 and float .tflite files, cached in
-    ``cache_dir`` (a conversion runs only when its file is missing).
+                     images: int = 2, weights: Path | None = None) -> dict[str, Path]:
+    """Converts ``model_name`` (trained at ``weights``, else untrained) to the binary (LCE),
+    int8 and float .tflite files, cached in ``cache_dir`` (a conversion runs only when its
+    file is missing).
 
     Returns:
         ``{"binary": path, "int8": path, "float": path}``.
     """
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha1(f"{model_name}:28x28x1:10:seed0".encode()).hexdigest()[:8]
+    source = (hashlib.sha1(Path(weights).read_bytes()).hexdigest() if weights is not None
+              else "seed0")
+    key = hashlib.sha1(f"{model_name}:28x28x1:10:{source}".encode()).hexdigest()[:8]
     paths = {v: cache / f"{model_name}-{key}-{v}.tflite" for v in ("binary", "int8", "float")}
     if all(p.is_file() for p in paths.values()):
         return paths
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(0)
-    model, x, _ = _model_and_data(model_name, images)
+    model, x, _ = _model_and_data(model_name, images, weights)
     from bnn_lq.convert import lce
 
     if not paths["binary"].is_file():
@@ -182,14 +221,15 @@ def kernel_bench(board: str, out_dir: str | os.PathLike) -> list[dict[str, Any]]
 
 
 def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_small",
-              out_dir: str | os.PathLike = "bench-mcu", images: int = 2,
+              out_dir: str | os.PathLike = "bench-mcu", images: int = 8,
               variants: Sequence[str] = VARIANTS, kernels: bool = True,
-              per_op: bool = True) -> McuBench:
+              per_op: bool = True, weights: str | os.PathLike | None = "pretrained") -> McuBench:
     """Builds and runs every variant on every board (see the module docstring).
 
     Args:
         boards: QEMU board names (bnn_lq.deploy.BOARDS).
-        model: Zoo model name (built untrained for 28x28x1, 10 classes).
+        model: Zoo model name (28x28x1, 10 classes).
+        weights: See :func:`resolve_weights` (default: the committed trained model).
         out_dir: Gets ``cache/`` (the .tflite files), one build directory per board and
             variant, ``results.json``, ``table.md`` and ``plot.png``.
         images: Test images per run (instruction counts are averaged over them).
@@ -211,7 +251,9 @@ def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_s
             raise DeployError(f"--boards: {board!r} is not a QEMU board; choose from "
                               + ", ".join(n for n, b in deploy.BOARDS.items()
                                           if b.runner == "qemu-system"))
-    paths = convert_variants(model, out / "cache", images=images)
+    weights_path = resolve_weights(model, weights)
+    _log.info("weights: %s", weights_path or "untrained (initializer seed 0)")
+    paths = convert_variants(model, out / "cache", images=images, weights=weights_path)
     tfl = {"binary-ref": paths["binary"], "binary-opt": paths["binary"],
            "int8": paths["int8"], "float": paths["float"]}
     runs: dict[str, dict[str, dict[str, Any]]] = {}
@@ -246,7 +288,10 @@ def bench_mcu(*, boards: Sequence[str] = DEFAULT_BOARDS, model: str = "bnn_cnn_s
                 layers[board] = []
                 _log.warning("%s kernel bench: %s", board, exc)
     return McuBench(model=model, boards=list(boards), runs=runs, layers=layers,
-                    tflite_bytes={k: p.stat().st_size for k, p in paths.items()}, ops=ops)
+                    tflite_bytes={k: p.stat().st_size for k, p in paths.items()}, ops=ops,
+                    weights=str(weights_path.relative_to(_PRETRAINED.parent.parent))
+                    if weights_path is not None and _PRETRAINED in weights_path.parents
+                    else (str(weights_path) if weights_path is not None else "untrained"))
 
 
 def _fmt(v: Any) -> str:
@@ -338,9 +383,10 @@ def write_report(result: McuBench, out_dir: str | os.PathLike, *,
                 lines.append(f"| {board} | {row['name']} | {_fmt(row['ref'])} | "
                              f"{_fmt(row['opt'])} | {_ratio(row['ref'], row['opt'])} | "
                              f"{_fmt(macs) if macs else '-'} | {mpi} |")
-    lines += ["", "Instruction counts do not depend on the weights except through "
-              "data-dependent branches (output clamps, int8 rounding), so an untrained "
-              "model gives representative counts.", ""]
+    lines += ["", f"Weights: {result.weights}. The optimized binary convolutions' counts depend "
+              "on the activations (the bit-sliced kernels sum over the set or the clear input "
+              "bits, whichever are fewer), the others only through data-dependent branches "
+              "(output clamps, int8 rounding).", ""]
     files["table"].write_text("\n".join(lines))
 
     import matplotlib

@@ -50,8 +50,8 @@ import numpy as np
 from bnn_lq.errors import DeployError
 
 __all__ = [
-    "BOARDS", "Board", "BuildResult", "DeviceResult", "FIRMWARE_DIR", "build", "flash",
-    "model_header", "parse_result", "qemu_command", "run", "write_testset",
+    "BOARDS", "Board", "BuildResult", "DeviceResult", "FIRMWARE_DIR", "build", "check_stack",
+    "flash", "model_header", "parse_result", "qemu_command", "run", "write_testset",
 ]
 
 _log = logging.getLogger(__name__)
@@ -733,11 +733,25 @@ def run(build_dir: str | os.PathLike, *, timeout: float = 300.0) -> DeviceResult
     if code not in (0, None):
         raise DeployError(f"{b.name}: `{' '.join(cmd)}` exited with {code}.\n{_tail(lines)}")
     result = parse_result("\n".join(lines))
+    check_stack(result, b)
     _log.info("%s on %s: accuracy %.4f (LCE %.4f), agreement %d/%d, %d %s per inference "
               "(%.1f s)", result.model, result.board, result.accuracy,
               result.oracle_correct / max(1, result.images), result.agree, result.images,
               result.per_inference, result.unit, elapsed)
     return result
+
+
+def check_stack(result: DeviceResult, board: Board) -> None:
+    """Raises DeployError when the painted stack was used up to its limit: the deepest use
+    then equals the whole reserve, and the run wrote below it (into .bss, the arena), so its
+    results cannot be trusted even when they look right."""
+    reserve = board.stack_bytes
+    if result.stack_bytes is not None and reserve and result.stack_bytes >= reserve:
+        raise DeployError(
+            f"{board.name}: stack overflow: the run used all {reserve:,} B of the stack reserve "
+            "(link.ld BNN_STACK_SIZE) and wrote below it, so its output is not trustworthy. "
+            "Use a board with more RAM, or turn off the kernels with big stack frames in the "
+            "board's target.mk (BOARD_CFLAGS, e.g. -DBNN_OPT_BSLICE=0).")
 
 
 # ------------------------------------------------------------------------ flash

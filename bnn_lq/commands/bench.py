@@ -1,7 +1,8 @@
 """``bnn-lq bench mcu``: the same architecture as binary (reference and optimized kernels),
 int8 and float, built and run under QEMU on each board; a Markdown table and a bar plot.
 
-    bnn-lq bench mcu [--boards netduinoplus2,microbit] [--model bnn_cnn_small] [--no-per-op]
+    bnn-lq bench mcu [--boards netduinoplus2,microbit] [--model bnn_cnn_small]
+                     [--weights pretrained|none|MODEL.keras] [--images N] [--no-per-op]
                      [--json] [-o DIR]
 """
 
@@ -22,8 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="comma-separated QEMU boards (default: %(default)s; mps2-an386 is an M4 "
                         "with 4 MB of RAM, where the float build fits)")
     m.add_argument("--model", default="bnn_cnn_small", help="zoo model (default bnn_cnn_small)")
-    m.add_argument("--images", type=int, default=2,
-                   help="test images per run; counts are averaged (default 2)")
+    m.add_argument("--images", type=int, default=8,
+                   help="test images per run; counts are averaged (default 8)")
+    m.add_argument("--weights", default="pretrained",
+                   help="trained model.keras (or run directory) of the architecture; "
+                        "'pretrained' (default): the committed one when there is one; "
+                        "'none': untrained")
     m.add_argument("--no-kernels", action="store_true",
                    help="skip the per-layer kernel bench")
     m.add_argument("--no-per-op", action="store_true",
@@ -39,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
     boards = [b.strip() for b in args.boards.split(",") if b.strip()]
     result = bench.bench_mcu(boards=boards, model=args.model, out_dir=args.output,
                              images=args.images, kernels=not args.no_kernels,
-                             per_op=not args.no_per_op)
+                             per_op=not args.no_per_op, weights=args.weights)
     files = bench.write_report(result, args.output,
                                command=f"bnn-lq bench mcu --boards {','.join(boards)} "
-                                       f"--model {args.model} -o {args.output}")
+                                       f"--model {args.model} --weights {args.weights} "
+                                       f"-o {args.output}")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -204,16 +204,30 @@ static void report_failure(const char *op, int index, const char *why)
 
 static const int32_t k_channels[] = {1, 2, 31, 32, 33, 64, 65, 100, 5, 96};
 static const int32_t k_cout[] = {1, 3, 31, 32, 33, 65, 8, 64};
+/* Filters of at most 18 words with a 3x3 kernel (the bit-sliced path's limit). */
+static const int32_t k_channels_bs[] = {1, 2, 5, 31, 32, 33, 63, 64};
 
-/* Random bconv2d params into *p; returns 0 when the draw does not fit the buffers. */
+/* Input density of the next draw: 0 random, 1 sparse (AND of three words), 2 dense (OR):
+ * the bit-sliced kernels sum over the set or over the clear bits, whichever are fewer. */
+static int g_density;
+
+/* Random bconv2d params into *p; returns 0 when the draw does not fit the buffers. One draw
+ * in three is shaped for the bit-sliced path (packed output, one group, 16+ pixels). */
 static int random_bconv(bnn_bconv2d_params_t *p, int32_t *k_out)
 {
     bnn_window_t *w = &p->win;
     int32_t k, cg, words_in, words_g, in_words, f_words, out_bytes, co;
     int same;
+    const int bslice = rnd_in(0, 2) == 0;
     memset(p, 0, sizeof *p);
+    g_density = bslice ? rnd_in(0, 2) : 0;
     w->batch = rnd_in(0, 9) == 0 ? 2 : 1;
-    if (rnd_in(0, 5) == 0) { /* a dense layer: 1x1 on a 1x1 input */
+    if (bslice) {
+        w->in_h = rnd_in(5, 11);
+        w->in_w = rnd_in(5, 11);
+        w->kernel_h = rnd_in(1, 3);
+        w->kernel_w = rnd_in(0, 3) == 0 ? rnd_in(1, 3) : w->kernel_h;
+    } else if (rnd_in(0, 5) == 0) { /* a dense layer: 1x1 on a 1x1 input */
         w->in_h = w->in_w = 1;
         w->kernel_h = w->kernel_w = 1;
     } else {
@@ -231,9 +245,11 @@ static int random_bconv(bnn_bconv2d_params_t *p, int32_t *k_out)
         return 0;
     }
     p->groups = 1;
-    p->channels_in = pick(k_channels, (int32_t)(sizeof k_channels / sizeof *k_channels));
+    p->channels_in = bslice ? pick(k_channels_bs, (int32_t)(sizeof k_channels_bs
+                                                            / sizeof *k_channels_bs))
+                            : pick(k_channels, (int32_t)(sizeof k_channels / sizeof *k_channels));
     p->channels_out = pick(k_cout, (int32_t)(sizeof k_cout / sizeof *k_cout));
-    if (rnd_in(0, 7) == 0) {
+    if (!bslice && rnd_in(0, 7) == 0) {
         p->groups = rnd_in(2, 3);
         p->channels_in = 32 * p->groups * rnd_in(1, 2);
         p->channels_out = p->groups * rnd_in(1, 9);
@@ -245,7 +261,17 @@ static int random_bconv(bnn_bconv2d_params_t *p, int32_t *k_out)
     words_g = BNN_WORDS(cg);
     in_words = w->batch * w->in_h * w->in_w * words_in;
     f_words = p->channels_out * w->kernel_h * w->kernel_w * words_g;
-    p->out_type = (bnn_out_type_t)rnd_in(0, 2);
+    p->out_type = bslice ? BNN_OUT_PACKED : (bnn_out_type_t)rnd_in(0, 2);
+    /* Padding: one (also VALID), zero integer path, zero float path (opt declines; float
+     * output only, so drawn before the output size is checked). */
+    {
+        const int32_t r = rnd_in(0, 9);
+        p->pad_mode = r < 6 ? BNN_BPAD_ONE : (r < 9 || bslice ? BNN_BPAD_ZERO_INT
+                                                             : BNN_BPAD_ZERO_FLOAT);
+    }
+    if (p->pad_mode == BNN_BPAD_ZERO_FLOAT) {
+        p->out_type = BNN_OUT_F32; /* the only legal combination */
+    }
     out_bytes = w->batch * w->out_h * w->out_w
                 * (p->out_type == BNN_OUT_PACKED ? 4 * BNN_WORDS(p->channels_out)
                                                  : (p->out_type == BNN_OUT_F32 ? 4 : 1)
@@ -253,14 +279,6 @@ static int random_bconv(bnn_bconv2d_params_t *p, int32_t *k_out)
     if (in_words > BNN_OPT_IN_WORDS || f_words > BNN_OPT_BUF_WORDS
         || out_bytes > 4 * BNN_OPT_BUF_WORDS || p->channels_out > BNN_OPT_MAX_COUT) {
         return 0;
-    }
-    /* Padding: one (also VALID), zero integer path, zero float path (opt declines). */
-    {
-        const int32_t r = rnd_in(0, 9);
-        p->pad_mode = r < 6 ? BNN_BPAD_ONE : (r < 9 ? BNN_BPAD_ZERO_INT : BNN_BPAD_ZERO_FLOAT);
-    }
-    if (p->pad_mode == BNN_BPAD_ZERO_FLOAT) {
-        p->out_type = BNN_OUT_F32; /* the only legal combination */
     }
     if (p->out_type == BNN_OUT_PACKED) {
         for (co = 0; co < p->channels_out; ++co) {
@@ -293,6 +311,19 @@ static int random_bconv(bnn_bconv2d_params_t *p, int32_t *k_out)
         p->bias = g_bias;
     }
     fill_packed(g_in, w->batch * w->in_h * w->in_w, p->channels_in);
+    if (g_density != 0) {
+        const int32_t rows = w->batch * w->in_h * w->in_w, words = BNN_WORDS(p->channels_in);
+        int32_t r, j;
+        for (r = 0; r < rows; ++r) {
+            for (j = 0; j < words; ++j) {
+                uint32_t *v = &g_in[r * words + j];
+                *v = g_density == 1 ? *v & rnd() & rnd() : *v | rnd() | rnd();
+            }
+            if (p->channels_in % 32 != 0) { /* padding bits stay 0 */
+                g_in[r * words + words - 1] &= (1u << (p->channels_in % 32)) - 1u;
+            }
+        }
+    }
     if (p->groups == 1) {
         fill_packed(g_filter, p->channels_out * w->kernel_h * w->kernel_w, cg);
     } else {

@@ -29,10 +29,12 @@
  * Zero padding (integer path) subtracts the filter popcount of the outside taps again on
  * border pixels (only there) and counts them apart, as the reference does.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "../../src/bnn_internal.h"
 #include "bnn_bdot_opt.h"
+#include "bnn_bslice_opt.h"
 
 /* Output channels per call of bnn_opt_dot_many (their counts live on the stack). */
 #ifndef BNN_BCONV_OPT_CHUNK
@@ -278,6 +280,226 @@ BNN_BCONV_NOINLINE static void gather(const geom_t *g, const window_t *wd, const
     }
 }
 
+/* Taps [*f0, *f1) of a kernel of k taps (dilation dil) from input coordinate i0 that lie in
+ * [0, size); empty as *f1 <= *f0. */
+BNN_OPT_INLINE void inside_taps(int32_t i0, int32_t k, int32_t dil, int32_t size, int32_t *f0,
+                                int32_t *f1)
+{
+    int32_t a = 0, b = k;
+    while (a < k && i0 + a * dil < 0) {
+        ++a;
+    }
+    while (b > a && i0 + (b - 1) * dil >= size) {
+        --b;
+    }
+    *f0 = a;
+    *f1 = b;
+}
+
+#if BNN_OPT_BSLICE
+/* Output pixels from which the bit-sliced path pays for its per-block setup (transposing
+ * the block's filters and its start planes: a few thousand instructions per block). */
+#ifndef BNN_BCONV_BSLICE_MIN_PIXELS
+#define BNN_BCONV_BSLICE_MIN_PIXELS 16
+#endif
+
+/* The bit-sliced path (bnn_bslice_opt.h) takes packed output of one group with filters of
+ * at most BNN_BSLICE_MAX_KW words, over enough pixels. */
+static int bslice_applies(const geom_t *g)
+{
+    const bnn_bconv2d_params_t *p = g->p;
+    const int32_t pixels = p->win.batch * p->win.out_h * p->win.out_w;
+    return p->out_type == BNN_OUT_PACKED && p->groups == 1 && g->kw <= BNN_BSLICE_MAX_KW
+           && pixels >= BNN_BCONV_BSLICE_MIN_PIXELS;
+}
+
+/* Copies the taps of an output pixel whose taps all lie inside (src: its first tap). */
+BNN_OPT_INLINE void gather_inside(const geom_t *g, const uint32_t *src, uint32_t *patch)
+{
+    const int32_t kh = g->p->win.kernel_h, kwid = g->p->win.kernel_w, wg = g->words_g;
+    const size_t step = g->tap_step, row_step = g->row_step;
+    int32_t fy, fx, j;
+    for (fy = 0; fy < kh; ++fy, src += row_step) {
+        const uint32_t *s = src;
+        if (wg == 1) {
+            for (fx = 0; fx < kwid; ++fx, s += step) {
+                *patch++ = *s;
+            }
+        } else {
+            for (fx = 0; fx < kwid; ++fx, s += step) {
+                for (j = 0; j < wg; ++j) {
+                    *patch++ = s[j];
+                }
+            }
+        }
+    }
+}
+
+/* Copies the inside taps of a border pixel, 0 words elsewhere (src: where its first tap
+ * would be, inside or not; only inside taps are read). */
+static void gather_border(const geom_t *g, const window_t *wd, const uint32_t *src,
+                          uint32_t *patch)
+{
+    const int32_t kh = g->p->win.kernel_h, kwid = g->p->win.kernel_w, wg = g->words_g;
+    int32_t fy, fx, j;
+    for (fy = 0; fy < kh; ++fy, src += g->row_step) {
+        const int row_in = fy >= wd->fy0 && fy < wd->fy1;
+        for (fx = 0; fx < kwid; ++fx, patch += wg) {
+            const uint32_t *s = src + (size_t)fx * g->tap_step;
+            const int in = row_in && fx >= wd->fx0 && fx < wd->fx1;
+            for (j = 0; j < wg; ++j) {
+                patch[j] = in ? s[j] : 0u;
+            }
+        }
+    }
+}
+
+/* The bits of one border pixel of block c0 (taps outside the input): 0 words for them
+ * (one padding), or counted apart with zero padding. src: where its first tap would be. */
+static void border_pixel(const geom_t *g, const bnn_bslice_t *bs, const uint32_t *filter,
+                         int32_t c0, int32_t nc, int32_t iy0, int32_t ix0, const uint32_t *src,
+                         size_t pix, uint32_t *out)
+{
+    const bnn_bconv2d_params_t *p = g->p;
+    const bnn_window_t *w = &p->win;
+    uint32_t patch[BNN_BSLICE_MAX_KW + 1];
+    int32_t acc[32];
+    window_t wd;
+    int32_t n_out;
+    inside_taps(iy0, w->kernel_h, w->dilation_h, w->in_h, &wd.fy0, &wd.fy1);
+    inside_taps(ix0, w->kernel_w, w->dilation_w, w->in_w, &wd.fx0, &wd.fx1);
+    if (wd.fx1 <= wd.fx0 || wd.fy1 <= wd.fy0) {
+        wd.fx0 = wd.fx1 = wd.fy0 = wd.fy1 = 0; /* no inside tap */
+    }
+    gather_border(g, &wd, src, patch);
+    n_out = p->pad_mode == BNN_BPAD_ZERO_INT
+                ? g->taps - (wd.fy1 - wd.fy0) * (wd.fx1 - wd.fx0) : 0;
+    if (n_out == 0) {
+        out[pix * (size_t)g->words_out + (size_t)(c0 / 32)] = bnn_bslice_ge(bs, patch);
+    } else {
+        uint32_t packed = 0u;
+        bnn_opt_dot_many(patch, filter + (size_t)c0 * (size_t)g->kw, g->kw, nc, acc);
+        finish_channels(g, &wd, filter, c0, nc, n_out, pix, acc, out, &packed);
+    }
+}
+
+/* The interior pixels [ox0, ox1) of one output row (every tap inside): src is the first
+ * tap of pixel ox0, o its output word; pop (or NULL) the per-pixel counts of the input at
+ * the same offset as src (in pixels: pc = src / words_in), so a 3x3 patch of one word per
+ * tap sums nine counts instead of counting its words. */
+BNN_BCONV_NOINLINE static void interior_run(const geom_t *g, const bnn_bslice_t *bs,
+                                            const uint32_t *src, size_t col_step, uint32_t *o,
+                                            int32_t count, const uint16_t *pc)
+{
+    uint32_t patch[BNN_BSLICE_MAX_KW + 1];
+    const size_t o_step = (size_t)g->words_out;
+    if (g->words_g == 1 && g->p->win.kernel_h == 3 && g->p->win.kernel_w == 3 && pc != NULL) {
+        const size_t t = g->tap_step, r = g->row_step; /* one word per pixel: in pixels too */
+        for (; count > 0; --count, src += col_step, o += o_step, pc += col_step) {
+            const int32_t n1 = pc[0] + pc[t] + pc[2 * t] + pc[r] + pc[r + t] + pc[r + 2 * t]
+                               + pc[2 * r] + pc[2 * r + t] + pc[2 * r + 2 * t];
+            patch[0] = src[0];
+            patch[1] = src[t];
+            patch[2] = src[2 * t];
+            patch[3] = src[r];
+            patch[4] = src[r + t];
+            patch[5] = src[r + 2 * t];
+            patch[6] = src[2 * r];
+            patch[7] = src[2 * r + t];
+            patch[8] = src[2 * r + 2 * t];
+            *o = bnn_bslice_ge_n1(bs, patch, n1);
+        }
+    } else if (g->words_g == 1 && g->p->win.kernel_h == 3 && g->p->win.kernel_w == 3) {
+        const size_t t = g->tap_step, r = g->row_step;
+        for (; count > 0; --count, src += col_step, o += o_step) {
+            patch[0] = src[0];
+            patch[1] = src[t];
+            patch[2] = src[2 * t];
+            patch[3] = src[r];
+            patch[4] = src[r + t];
+            patch[5] = src[r + 2 * t];
+            patch[6] = src[2 * r];
+            patch[7] = src[2 * r + t];
+            patch[8] = src[2 * r + 2 * t];
+            *o = bnn_bslice_ge(bs, patch);
+        }
+    } else {
+        for (; count > 0; --count, src += col_step, o += o_step) {
+            gather_inside(g, src, patch);
+            *o = bnn_bslice_ge(bs, patch);
+        }
+    }
+}
+
+/*
+ * Packed output, blocks of 32 output channels outermost: each block's filters become lane
+ * words once (bnn_bslice_setup), then every pixel's 32 bits come from one bnn_bslice_ge
+ * (bit = count > threshold = count >= threshold + 1), row by row: the interior columns of
+ * a row in one tight loop, its border columns apart. Pixels with outside taps under zero
+ * padding count apart (their correction is per filter): dot products and finish_channels,
+ * as in the main path.
+ */
+BNN_BCONV_NOINLINE static void packed_bslice(const geom_t *g, const uint32_t *in,
+                                             const uint32_t *filter, uint32_t *out)
+{
+    const bnn_bconv2d_params_t *p = g->p;
+    const bnn_window_t *w = &p->win;
+    const size_t col_step = (size_t)w->stride_w * (size_t)g->words_in;
+    const int32_t ix_last = (w->kernel_w - 1) * w->dilation_w; /* last tap from ix0 */
+    const int32_t iy_last = (w->kernel_h - 1) * w->dilation_h;
+    /* interior columns [ox_lo, ox_hi): ix0 >= 0 and ix0 + ix_last < in_w */
+    const int32_t ox_lo = bnn_min_i32(w->out_w, (w->pad_left + w->stride_w - 1) / w->stride_w);
+    int32_t ox_hi = w->in_w - 1 - ix_last + w->pad_left < 0
+                        ? 0 : (w->in_w - 1 - ix_last + w->pad_left) / w->stride_w + 1;
+    const int32_t in_pixels = w->batch * w->in_h * w->in_w;
+    bnn_bslice_t bs;
+    uint16_t pop[BNN_BSLICE_POP_PIXELS]; /* per input pixel (one word each), shared by blocks */
+    const uint16_t *pc = NULL;
+    int32_t u[32];
+    int32_t c0, n, oy, ox, b;
+    ox_hi = bnn_max_i32(ox_lo, bnn_min_i32(ox_hi, w->out_w));
+    if (g->words_in == 1 && in_pixels <= BNN_BSLICE_POP_PIXELS) {
+        bnn_bslice_pixel_counts(in, in_pixels, 1, pop);
+        pc = pop;
+    }
+    for (c0 = 0; c0 < p->channels_out; c0 += 32) {
+        const int32_t nc = bnn_min_i32(32, p->channels_out - c0);
+        for (b = 0; b < nc; ++b) {
+            const int32_t th = p->threshold[c0 + b];
+            u[b] = th == INT32_MAX ? INT32_MAX : th + 1;
+        }
+        bnn_bslice_setup(&bs, filter + (size_t)c0 * (size_t)g->kw, g->kw, nc, u);
+        for (n = 0; n < w->batch; ++n) {
+            for (oy = 0; oy < w->out_h; ++oy) {
+                const int32_t iy0 = oy * w->stride_h - w->pad_top;
+                const int rows_in = iy0 >= 0 && iy0 + iy_last < w->in_h;
+                /* where the row's first tap would be for ox = 0 (maybe outside the input:
+                 * only inside taps are read through it) */
+                const uint32_t *row =
+                    in + ((ptrdiff_t)(n * w->in_h + iy0) * w->in_w - w->pad_left)
+                             * (ptrdiff_t)g->words_in;
+                const size_t pix0 = ((size_t)n * (size_t)w->out_h + (size_t)oy)
+                                    * (size_t)w->out_w;
+                for (ox = 0; ox < w->out_w; ++ox) {
+                    if (rows_in && ox == ox_lo && ox_hi > ox_lo) {
+                        interior_run(g, &bs, row + (size_t)ox * col_step, col_step,
+                                     out + (pix0 + (size_t)ox) * (size_t)g->words_out
+                                         + (size_t)(c0 / 32),
+                                     ox_hi - ox_lo,
+                                     pc != NULL ? pc + (row - in) + (ptrdiff_t)ox * (ptrdiff_t)col_step
+                                                : NULL);
+                        ox = ox_hi - 1;
+                        continue;
+                    }
+                    border_pixel(g, &bs, filter, c0, nc, iy0, ox * w->stride_w - w->pad_left,
+                                 row + (size_t)ox * col_step, pix0 + (size_t)ox, out);
+                }
+            }
+        }
+    }
+}
+#endif
+
 int bnn_bconv2d_opt_supports(const bnn_bconv2d_params_t *p)
 {
     int32_t taps, words_g;
@@ -290,55 +512,18 @@ int bnn_bconv2d_opt_supports(const bnn_bconv2d_params_t *p)
     return taps == 1 || taps * words_g <= BNN_BCONV_OPT_PATCH_WORDS;
 }
 
-bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
-                             const uint32_t *filter, void *out, void *scratch)
+/* Every output pixel, all channels of it at a time (the path for everything the bit-sliced
+ * one does not take). Out of line: its patch and counts are not on the stack under the
+ * bit-sliced path. */
+BNN_BCONV_NOINLINE static void pixels_path(const geom_t *gp, const uint32_t *in,
+                                           const uint32_t *filter, void *out)
 {
+    const geom_t g = *gp;
+    const bnn_bconv2d_params_t *p = g.p;
     const bnn_window_t *w = &p->win;
     uint32_t patch[BNN_BCONV_OPT_PATCH_WORDS];
     int32_t acc[BNN_BCONV_OPT_CHUNK];
-    geom_t g;
     int32_t n, oy, ox, grp, co;
-    bnn_status_t st;
-    (void)scratch;
-
-    /* The reference's checks, so errors are the same. */
-    st = bnn_check_window(w, "bconv2d");
-    if (st != BNN_OK) {
-        return st;
-    }
-    BNN_ENSURE(p->channels_in >= 1, "bconv2d", "channels_in", p->channels_in, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_out >= 1, "bconv2d", "channels_out", p->channels_out, BNN_ERR_ARG);
-    BNN_ENSURE(p->groups >= 1, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_in % p->groups == 0, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
-    BNN_ENSURE(p->channels_out % p->groups == 0, "bconv2d", "channels_out", p->channels_out,
-               BNN_ERR_ARG);
-    BNN_ENSURE(p->groups == 1 || (p->channels_in / p->groups) % 32 == 0, "bconv2d",
-               "channels_in", p->channels_in, BNN_ERR_ARG);
-    BNN_ENSURE(bnn_bconv2d_opt_supports(p), "bconv2d", "pad_mode", p->pad_mode,
-               BNN_ERR_UNSUPPORTED);
-    BNN_ENSURE(p->out_type == BNN_OUT_F32 || p->out_type == BNN_OUT_S8 ||
-                   p->out_type == BNN_OUT_PACKED,
-               "bconv2d", "out_type", p->out_type, BNN_ERR_ARG);
-    if (p->out_type == BNN_OUT_PACKED) {
-        BNN_ENSURE(p->threshold != NULL, "bconv2d", "threshold", 0, BNN_ERR_ARG);
-    } else {
-        BNN_ENSURE(p->mul != NULL, "bconv2d", "mul", 0, BNN_ERR_ARG);
-        BNN_ENSURE(p->bias != NULL, "bconv2d", "bias", 0, BNN_ERR_ARG);
-        BNN_ENSURE(p->clamp_min <= p->clamp_max, "bconv2d", "clamp_min", p->clamp_min,
-                   BNN_ERR_ARG);
-    }
-
-    g.p = p;
-    g.cg = p->channels_in / p->groups;
-    g.cout_g = p->channels_out / p->groups;
-    g.words_in = BNN_WORDS(p->channels_in);
-    g.words_g = BNN_WORDS(g.cg);
-    g.words_out = BNN_WORDS(p->channels_out);
-    g.taps = w->kernel_h * w->kernel_w;
-    g.kw = g.taps * g.words_g;
-    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
-    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
-
     for (n = 0; n < w->batch; ++n) {
         for (oy = 0; oy < w->out_h; ++oy) {
             window_t rows; /* fy0, fy1 of this output row */
@@ -413,5 +598,60 @@ bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
             }
         }
     }
+}
+
+bnn_status_t bnn_bconv2d_opt(const bnn_bconv2d_params_t *p, const uint32_t *in,
+                             const uint32_t *filter, void *out, void *scratch)
+{
+    const bnn_window_t *w = &p->win;
+    geom_t g;
+    bnn_status_t st;
+    (void)scratch;
+
+    /* The reference's checks, so errors are the same. */
+    st = bnn_check_window(w, "bconv2d");
+    if (st != BNN_OK) {
+        return st;
+    }
+    BNN_ENSURE(p->channels_in >= 1, "bconv2d", "channels_in", p->channels_in, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_out >= 1, "bconv2d", "channels_out", p->channels_out, BNN_ERR_ARG);
+    BNN_ENSURE(p->groups >= 1, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_in % p->groups == 0, "bconv2d", "groups", p->groups, BNN_ERR_ARG);
+    BNN_ENSURE(p->channels_out % p->groups == 0, "bconv2d", "channels_out", p->channels_out,
+               BNN_ERR_ARG);
+    BNN_ENSURE(p->groups == 1 || (p->channels_in / p->groups) % 32 == 0, "bconv2d",
+               "channels_in", p->channels_in, BNN_ERR_ARG);
+    BNN_ENSURE(bnn_bconv2d_opt_supports(p), "bconv2d", "pad_mode", p->pad_mode,
+               BNN_ERR_UNSUPPORTED);
+    BNN_ENSURE(p->out_type == BNN_OUT_F32 || p->out_type == BNN_OUT_S8 ||
+                   p->out_type == BNN_OUT_PACKED,
+               "bconv2d", "out_type", p->out_type, BNN_ERR_ARG);
+    if (p->out_type == BNN_OUT_PACKED) {
+        BNN_ENSURE(p->threshold != NULL, "bconv2d", "threshold", 0, BNN_ERR_ARG);
+    } else {
+        BNN_ENSURE(p->mul != NULL, "bconv2d", "mul", 0, BNN_ERR_ARG);
+        BNN_ENSURE(p->bias != NULL, "bconv2d", "bias", 0, BNN_ERR_ARG);
+        BNN_ENSURE(p->clamp_min <= p->clamp_max, "bconv2d", "clamp_min", p->clamp_min,
+                   BNN_ERR_ARG);
+    }
+
+    g.p = p;
+    g.cg = p->channels_in / p->groups;
+    g.cout_g = p->channels_out / p->groups;
+    g.words_in = BNN_WORDS(p->channels_in);
+    g.words_g = BNN_WORDS(g.cg);
+    g.words_out = BNN_WORDS(p->channels_out);
+    g.taps = w->kernel_h * w->kernel_w;
+    g.kw = g.taps * g.words_g;
+    g.tap_step = (size_t)w->dilation_w * (size_t)g.words_in;
+    g.row_step = (size_t)w->dilation_h * (size_t)w->in_w * (size_t)g.words_in;
+#if BNN_OPT_BSLICE
+    if (bslice_applies(&g)) {
+        packed_bslice(&g, in, filter, (uint32_t *)out);
+        return BNN_OK;
+    }
+#endif
+
+    pixels_path(&g, in, filter, out);
     return BNN_OK;
 }

@@ -44,6 +44,7 @@
 
 #include "bnn/bnn_fused.h"
 #include "bnn_bdot_opt.h"
+#include "bnn_bslice_opt.h"
 #include "bnn_conv2d_pool_quantize_opt.h"
 
 /* Stack limits. Largest packed patch of the LceBconv2d source (KH * KW * words; 4 + 1
@@ -97,6 +98,13 @@ typedef struct {
                          it never increases (float sources: sg holds the negated weights) */
     float *abound;    /* float sources: bound on |accumulator| per channel [BLK] */
     float *thr;       /* float sources: the output bit is m < thr for m = dir * accumulator */
+#if BNN_OPT_BSLICE
+    /* LceBconv2d source pooled on the counts, bit-sliced (see bslice_setup): NULL when not
+     * taken for this block; the bit of a position is (count >= T) ^ bit b of bs_inv. */
+    bnn_bslice_t *bs;
+    uint32_t bs_inv;
+    const uint16_t *bs_pop; /* per input pixel counts (NULL: count each patch) */
+#endif
 } ctx_t;
 
 /* bnn_quantize_f32_ref's rule: bit = (x <= -FLT_MIN), decided on the bit pattern. */
@@ -109,21 +117,19 @@ BNN_OPT_INLINE uint32_t sign_bit(float x)
 
 /* ---- LceBconv2d source ---- */
 
-/* x2[b] = the transform's input 2 * count + n_out * C_in (zero padding: the outside taps'
- * filter counts removed) of channel c0 + b at map pixel (n, oy, ox), b < nc. */
-static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t *x2)
+/* The packed patch of map pixel (n, oy, ox) (0 words at outside taps: one padding) and, in
+ * outside[], which taps are outside; returns their number under zero padding (0 with one
+ * padding, where the 0 words ARE the padding). With pop (per-pixel counts of the input),
+ * *n1 = the patch's count. */
+static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, uint32_t *patch,
+                           uint8_t *outside, const uint16_t *pop, int32_t *n1)
 {
-    const bnn_fused_params_t *p = cx->p;
-    const bnn_bconv2d_params_t *bp = p->bconv;
+    const bnn_bconv2d_params_t *bp = cx->p->bconv;
     const bnn_window_t *w = &bp->win;
     const uint32_t *in = (const uint32_t *)cx->in;
-    const uint32_t *filter = (const uint32_t *)p->filter;
     const int32_t iy0 = oy * w->stride_h - w->pad_top;
     const int32_t ix0 = ox * w->stride_w - w->pad_left;
-    const int32_t cg = bp->channels_in;
-    uint32_t patch[BNN_FUSED_OPT_PATCH_WORDS];
-    uint8_t outside[BNN_FUSED_OPT_PATCH_WORDS]; /* 1 per outside tap (zero padding) */
-    int32_t fy, fx, j, b, t = 0, n_out = 0;
+    int32_t fy, fx, j, t = 0, n_out = 0, count = 0;
     uint32_t *dst = patch;
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int32_t iy = iy0 + fy * w->dilation_h;
@@ -131,11 +137,14 @@ static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t
         for (fx = 0; fx < w->kernel_w; ++fx, ++t, dst += cx->words_g) {
             const int32_t ix = ix0 + fx * w->dilation_w;
             if (row_in && ix >= 0 && ix < w->in_w) {
-                const uint32_t *src = in + (((size_t)n * (size_t)w->in_h + (size_t)iy)
-                                                * (size_t)w->in_w + (size_t)ix)
-                                               * (size_t)cx->words_in;
+                const size_t pix = ((size_t)n * (size_t)w->in_h + (size_t)iy) * (size_t)w->in_w
+                                   + (size_t)ix;
+                const uint32_t *src = in + pix * (size_t)cx->words_in;
                 for (j = 0; j < cx->words_g; ++j) {
                     dst[j] = src[j];
+                }
+                if (pop != NULL) {
+                    count += pop[pix];
                 }
                 outside[t] = 0;
             } else {
@@ -147,9 +156,23 @@ static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t
             }
         }
     }
-    if (bp->pad_mode != BNN_BPAD_ZERO_INT) {
-        n_out = 0; /* one padding: the 0 words are the padding */
+    if (n1 != NULL) {
+        *n1 = count;
     }
+    return bp->pad_mode == BNN_BPAD_ZERO_INT ? n_out : 0;
+}
+
+/* x2[b] = the transform's input 2 * count + n_out * C_in (zero padding: the outside taps'
+ * filter counts removed) of channel c0 + b at map pixel (n, oy, ox), b < nc. */
+static void bconv_x2(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, int32_t *x2)
+{
+    const bnn_fused_params_t *p = cx->p;
+    const uint32_t *filter = (const uint32_t *)p->filter;
+    const int32_t cg = p->bconv->channels_in;
+    uint32_t patch[BNN_FUSED_OPT_PATCH_WORDS];
+    uint8_t outside[BNN_FUSED_OPT_PATCH_WORDS]; /* 1 per outside tap (zero padding) */
+    int32_t b, t;
+    const int32_t n_out = bconv_patch(cx, n, oy, ox, patch, outside, NULL, NULL);
     /* The block's counts in one call (four filters per vector on the M55), in place. */
     bnn_opt_dot_many(patch, filter + (size_t)cx->c0 * (size_t)cx->kw, cx->kw, cx->nc, x2);
     for (b = 0; b < cx->nc; ++b) {
@@ -829,6 +852,98 @@ BNN_FUSED_NOINLINE static uint32_t small_bits(const ctx_t *cx, int32_t n, int32_
     return bits;
 }
 
+#if BNN_OPT_BSLICE
+/* Bit b = the output bit of channel c0 + b (stages, max-pool clamp, quantize) for the
+ * count cnt[b] at a position without outside taps to correct (x2 = 2 count). */
+static uint32_t count_bits(const ctx_t *cx, const int32_t *cnt)
+{
+    const bnn_fused_params_t *p = cx->p;
+    int32_t x2[BLK] = {0};
+    float v[BLK];
+    int32_t b;
+    for (b = 0; b < cx->nc; ++b) {
+        x2[b] = 2 * cnt[b];
+    }
+    bconv_finish(cx, x2, v);
+    apply_stages(cx, v);
+    if (p->has_pool) {
+        for (b = 0; b < cx->nc; ++b) {
+            v[b] = bnn_clamp_f(v[b], p->pool_act_min, p->pool_act_max);
+        }
+    }
+    return quantize_bits(cx, v);
+}
+
+/*
+ * LceBconv2d source on a monotone chain (cx->mono), bit-sliced: a position's output bit is
+ * a monotone step function of its count (the chain is monotone in x2 = 2 count, the
+ * quantize bit is 1 for small values), and a window's bit is the AND of its positions'
+ * bits (the bit of the largest value, as mono_bits uses). So per channel one threshold T:
+ * bit = count < T (the chain never decreases, dir > 0) or count >= T (dir < 0), found by
+ * bisection over the exact chain (count_bits), 32 channels at a time. Then every position
+ * costs one bnn_bslice_ge.
+ */
+static void bslice_setup_block(ctx_t *cx)
+{
+    const bnn_bconv2d_params_t *bp = cx->p->bconv;
+    const int32_t bits = bp->win.kernel_h * bp->win.kernel_w * bp->channels_in;
+    int32_t lo[BLK], hi[BLK], mid[BLK];
+    int32_t b, open;
+    uint32_t inv = 0u;
+    for (b = 0; b < cx->nc; ++b) {
+        lo[b] = 0;
+        hi[b] = bits + 1; /* the first count whose bit is the far side's, or bits + 1 */
+        inv |= (cx->dir[b] > 0 ? 1u : 0u) << b;
+    }
+    do {
+        uint32_t got;
+        open = 0;
+        for (b = 0; b < cx->nc; ++b) {
+            mid[b] = lo[b] + (hi[b] - lo[b]) / 2;
+        }
+        got = count_bits(cx, mid) ^ inv; /* bit b: the far side (0 for dir > 0) reached */
+        for (b = 0; b < cx->nc; ++b) {
+            if (lo[b] < hi[b]) {
+                if ((got >> b) & 1u) {
+                    hi[b] = mid[b];
+                } else {
+                    lo[b] = mid[b] + 1;
+                }
+                open |= lo[b] < hi[b];
+            }
+        }
+    } while (open);
+    /* dir > 0: bit = count < T = NOT (count >= T); dir < 0: bit = count >= T */
+    bnn_bslice_setup(cx->bs, (const uint32_t *)cx->p->filter + (size_t)cx->c0 * (size_t)cx->kw,
+                     cx->kw, cx->nc, lo);
+    cx->bs_inv = inv;
+}
+
+/* As mono_bits, bit-sliced: 0 if a position of the window has outside taps to correct
+ * (zero padding), which the caller then counts apart. */
+static int bslice_bits(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                       int32_t fy1, int32_t fx0, int32_t fx1, uint32_t *bits)
+{
+    uint32_t patch[BNN_BSLICE_MAX_KW + 1];
+    uint8_t outside[BNN_BSLICE_MAX_KW];
+    uint32_t all = 0xFFFFFFFFu;
+    int32_t fy, fx;
+    for (fy = fy0; fy < fy1; ++fy) {
+        for (fx = fx0; fx < fx1; ++fx) {
+            int32_t n1;
+            if (bconv_patch(cx, n, y0 + fy, x0 + fx, patch, outside, cx->bs_pop, &n1) != 0) {
+                return 0;
+            }
+            all &= (cx->bs_pop != NULL ? bnn_bslice_ge_n1(cx->bs, patch, n1)
+                                       : bnn_bslice_ge(cx->bs, patch))
+                   ^ cx->bs_inv;
+        }
+    }
+    *bits = all & (cx->nc == 32 ? 0xFFFFFFFFu : (1u << cx->nc) - 1u);
+    return 1;
+}
+#endif
+
 /* The output bits of channels c0 .. c0 + nc - 1 for a pooling window (the max-pool's, or the
  * binary pool's when there is no max-pool) of positions [fy0, fy1) x [fx0, fx1) (not empty)
  * from map pixel (y0, x0), by the accumulators (cx->mono; see "Monotone chains"). */
@@ -855,6 +970,12 @@ BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t
         return bits;
     } else {
         int32_t best[BLK] = {0};
+#if BNN_OPT_BSLICE
+        uint32_t bits;
+        if (cx->bs != NULL && bslice_bits(cx, n, y0, x0, fy0, fy1, fx0, fx1, &bits)) {
+            return bits;
+        }
+#endif
         for (fy = fy0; fy < fy1; ++fy) {
             for (fx = fx0; fx < fx1; ++fx) {
                 const int first = fy == fy0 && fx == fx0;
@@ -1125,6 +1246,11 @@ static void walk_blocks(ctx_t *cx, uint32_t *out, int32_t fin_h, int32_t fin_w, 
         if (cx->mono && p->src != BNN_FUSED_BCONV) {
             float_thresholds(cx);
         }
+#if BNN_OPT_BSLICE
+        if (cx->bs != NULL && cx->mono) {
+            bslice_setup_block(cx);
+        }
+#endif
         for (n = 0; n < p->batch; ++n) {
             for (y = 0; y < fin_h; ++y) {
                 for (x = 0; x < fin_w; ++x) {
@@ -1216,6 +1342,28 @@ BNN_FUSED_NOINLINE static int walk_small(ctx_t *cx, uint32_t *out, int32_t fin_h
     return 1;
 }
 
+#if BNN_OPT_BSLICE
+/* LceBconv2d source with filters of at most BNN_BSLICE_MAX_KW words: the bit-sliced
+ * filters (2.6 KB) live in this frame. */
+BNN_FUSED_NOINLINE static void walk_bconv_bslice(ctx_t *cx, uint32_t *out, int32_t fin_h,
+                                                 int32_t fin_w, int32_t words)
+{
+    const bnn_window_t *w = &cx->p->bconv->win;
+    const int32_t in_pixels = w->batch * w->in_h * w->in_w;
+    bnn_bslice_t bs;
+    uint16_t pop[BNN_BSLICE_POP_PIXELS];
+    cx->bs = &bs;
+    cx->bs_pop = NULL;
+    if (in_pixels <= BNN_BSLICE_POP_PIXELS) {
+        bnn_bslice_pixel_counts((const uint32_t *)cx->in, in_pixels, cx->words_in, pop);
+        cx->bs_pop = pop;
+    }
+    walk_blocks(cx, out, fin_h, fin_w, words);
+    cx->bs = NULL;
+    cx->bs_pop = NULL;
+}
+#endif
+
 BNN_FUSED_NOINLINE static void walk_kmax(ctx_t *cx, uint32_t *out, int32_t fin_h,
                                          int32_t fin_w, int32_t words)
 {
@@ -1282,6 +1430,15 @@ bnn_status_t bnn_conv2d_pool_quantize_opt(const bnn_fused_params_t *p, const voi
     }
     cx.sg = cx.abound = cx.thr = NULL;
     cx.signs = NULL;
+#if BNN_OPT_BSLICE
+    cx.bs = NULL;
+    cx.bs_inv = 0u;
+    cx.bs_pop = NULL;
+    if (p->src == BNN_FUSED_BCONV && cx.kw <= BNN_BSLICE_MAX_KW && (p->has_pool || p->has_bpool)) {
+        walk_bconv_bslice(&cx, out, fin_h, fin_w, words);
+        return BNN_OK;
+    }
+#endif
     if (p->src == BNN_FUSED_BCONV) {
         walk_blocks(&cx, out, fin_h, fin_w, words);
     } else if (BNN_FUSED_OPT_SMALL_STACK) {
