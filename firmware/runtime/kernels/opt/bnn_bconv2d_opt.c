@@ -202,8 +202,14 @@ BNN_BCONV_NOINLINE static uint32_t packed_channels(const uint32_t *x, const uint
                 bits = (bits >> 1) | (bnn_opt_gt_msb(cnt, *t) & 0x80000000u);
             }
         } else {
-            for (; t != t_end; ++t, f += kw) {
-                bits = (bits >> 1) | (bnn_opt_gt_msb(bnn_opt_dot1(x, f, kw), *t) & 0x80000000u);
+            /* other lengths: the word's counts in one call (the long rows' Harley-Seal loop
+             * takes all filters of a call at once), then the compares */
+            int32_t cnt[32];
+            const int32_t *c = cnt;
+            bnn_opt_dot_many(x, f, kw, (int32_t)(t_end - t), cnt);
+            f += (size_t)(t_end - t) * (size_t)kw;
+            for (; t != t_end; ++t, ++c) {
+                bits = (bits >> 1) | (bnn_opt_gt_msb(*c, *t) & 0x80000000u);
             }
         }
         co = stop;
