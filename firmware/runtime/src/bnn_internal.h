@@ -8,6 +8,7 @@
 #ifndef BNN_INTERNAL_H
 #define BNN_INTERNAL_H
 
+#include "bnn/bnn_fused.h"
 #include "bnn/bnn_kernels.h"
 
 /** popcount of a 32-bit word (portable; the compiler recognizes the idiom where it can). */
@@ -51,8 +52,35 @@ static inline int32_t bnn_requant(int32_t acc, int32_t multiplier, int32_t shift
                                     : bnn_mbqm(acc, multiplier, shift);
 }
 
+/** An int8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED output from its int32 sum: + bias
+ *  (none when bias is NULL), requantize, + output offset, clamp to [act_min, act_max]. The
+ *  reference and optimized kernels share it, so they differ only in how they sum. Always
+ *  inlined: a call per output would cost the int8 kernels ~10% (measured on the M4). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int8_t bnn_s8_output(int32_t acc, const int32_t *bias, int32_t o,
+                                   int32_t multiplier, int32_t shift, bnn_rounding_t rounding,
+                                   int32_t output_offset, int32_t act_min, int32_t act_max)
+{
+    if (bias != NULL) {
+        acc += bias[o];
+    }
+    acc = bnn_requant(acc, multiplier, shift, rounding);
+    acc += output_offset;
+    return (int8_t)bnn_clamp_i32(acc, act_min, act_max);
+}
+
 /** Checks a window's fields; returns BNN_OK or BNN_ERR_ARG after logging the field. */
 bnn_status_t bnn_check_window(const bnn_window_t *w, const char *op);
+
+/**
+ * Checks the parameters of bnn_conv2d_pool_quantize (bnn_fused.h), as its reference and
+ * optimized variants both need them checked, with the same errors and log lines; on BNN_OK
+ * *fin_h / *fin_w are the final map's height and width (after the pools).
+ */
+bnn_status_t bnn_fused_check(const bnn_fused_params_t *p, const void *in, const uint32_t *out,
+                             int32_t *fin_h, int32_t *fin_w);
 
 /** Element offset of index (i0..i3) through 4 strides. */
 static inline int32_t bnn_bc_offset(const int32_t *stride, int32_t i0, int32_t i1, int32_t i2,

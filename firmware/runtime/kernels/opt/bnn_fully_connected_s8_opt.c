@@ -112,7 +112,9 @@ bnn_status_t bnn_fully_connected_s8_opt(const bnn_fully_connected_s8_params_t *p
             for (j = 0; j < 4 && o + j < p->out_features; ++j) {
                 const int32_t oj = o + j;
                 const int32_t q = p->per_channel ? oj : 0;
-                /* uint32 so that the split sum wraps exactly like one int32 sum would. */
+                /* uint32 so that the split sum wraps exactly like one int32 sum would. Then
+                 * bnn_s8_output's statements (bnn_internal.h), written out: the shared inline
+                 * cost this kernel instructions on the M4 (see bnn_conv2d_s8_opt.c). */
                 int32_t a = (int32_t)((uint32_t)acc[j] + (uint32_t)fold);
                 if (bias != NULL) {
                     a += bias[oj];

@@ -334,12 +334,13 @@ static bnn_status_t check_src(const bnn_fused_params_t *p)
     return st;
 }
 
-bnn_status_t bnn_conv2d_pool_quantize_ref(const bnn_fused_params_t *p, const void *in,
-                                          uint32_t *out)
+/* The checks both variants of bnn_conv2d_pool_quantize run (bnn_internal.h). */
+bnn_status_t bnn_fused_check(const bnn_fused_params_t *p, const void *in, const uint32_t *out,
+                             int32_t *fin_h_out, int32_t *fin_w_out)
 {
     const char *op = "conv2d_pool_quantize";
-    int32_t n, y, x, c, s, fin_h, fin_w, fin_c, words;
-    size_t total, r, rows, e;
+    int32_t s, fin_h, fin_w, fin_c;
+    size_t total;
     bnn_status_t st;
 
     BNN_ENSURE(p != NULL && in != NULL && out != NULL, op, "p", 0, BNN_ERR_ARG);
@@ -395,6 +396,23 @@ bnn_status_t bnn_conv2d_pool_quantize_ref(const bnn_fused_params_t *p, const voi
     total = (size_t)p->batch * (size_t)fin_h * (size_t)fin_w * (size_t)fin_c;
     BNN_ENSURE(p->pack_channels >= 1 && total % (size_t)p->pack_channels == 0, op,
                "pack_channels", p->pack_channels, BNN_ERR_ARG);
+    *fin_h_out = fin_h;
+    *fin_w_out = fin_w;
+    return BNN_OK;
+}
+
+bnn_status_t bnn_conv2d_pool_quantize_ref(const bnn_fused_params_t *p, const void *in,
+                                          uint32_t *out)
+{
+    int32_t n, y, x, c, fin_h, fin_w, fin_c, words;
+    size_t total, r, rows, e;
+    bnn_status_t st = bnn_fused_check(p, in, out, &fin_h, &fin_w);
+
+    if (st != BNN_OK) {
+        return st;
+    }
+    fin_c = p->channels;
+    total = (size_t)p->batch * (size_t)fin_h * (size_t)fin_w * (size_t)fin_c;
     words = BNN_WORDS(p->pack_channels);
     rows = total / (size_t)p->pack_channels;
     for (r = 0; r < rows * (size_t)words; ++r) {

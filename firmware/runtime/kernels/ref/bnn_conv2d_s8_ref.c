@@ -47,14 +47,10 @@ bnn_status_t bnn_conv2d_s8_ref(const bnn_conv2d_s8_params_t *p, const int8_t *in
                             }
                         }
                     }
-                    if (bias != NULL) {
-                        acc += bias[co];
-                    }
-                    acc = bnn_requant(acc, p->out_multiplier[co], p->out_shift[co], p->rounding);
-                    acc += p->output_offset;
                     out[(((size_t)n * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w
                          + (size_t)ox) * (size_t)p->out_c + (size_t)co] =
-                        (int8_t)bnn_clamp_i32(acc, p->act_min, p->act_max);
+                        bnn_s8_output(acc, bias, co, p->out_multiplier[co], p->out_shift[co],
+                                      p->rounding, p->output_offset, p->act_min, p->act_max);
                 }
             }
         }

@@ -46,14 +46,11 @@ bnn_status_t bnn_depthwise_conv2d_s8_ref(const bnn_depthwise_conv2d_s8_params_t 
                                                          + (size_t)oc];
                             }
                         }
-                        if (bias != NULL) {
-                            acc += bias[oc];
-                        }
-                        acc = bnn_requant(acc, p->out_multiplier[oc], p->out_shift[oc], p->rounding);
-                        acc += p->output_offset;
                         out[(((size_t)n * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w
                              + (size_t)ox) * (size_t)out_c + (size_t)oc] =
-                            (int8_t)bnn_clamp_i32(acc, p->act_min, p->act_max);
+                            bnn_s8_output(acc, bias, oc, p->out_multiplier[oc],
+                                          p->out_shift[oc], p->rounding, p->output_offset,
+                                          p->act_min, p->act_max);
                     }
                 }
             }

@@ -24,13 +24,9 @@ bnn_status_t bnn_fully_connected_s8_ref(const bnn_fully_connected_s8_params_t *p
             for (i = 0; i < p->in_features; ++i) {
                 acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)f[i] + p->filter_offset);
             }
-            if (bias != NULL) {
-                acc += bias[o];
-            }
-            acc = bnn_requant(acc, p->out_multiplier[q], p->out_shift[q], p->rounding);
-            acc += p->output_offset;
             out[(size_t)r * (size_t)p->out_features + (size_t)o] =
-                (int8_t)bnn_clamp_i32(acc, p->act_min, p->act_max);
+                bnn_s8_output(acc, bias, o, p->out_multiplier[q], p->out_shift[q], p->rounding,
+                              p->output_offset, p->act_min, p->act_max);
         }
     }
     return BNN_OK;
