@@ -70,6 +70,17 @@ def test_host_no_fpu_paths(tmp_path):
     assert _check(out.stdout) == 9000
 
 
+def test_host_without_bit_slicing(tmp_path):
+    """The host build takes the bit-sliced convolutions (as the Thumb-2 cores do); this one
+    turns them off, so the dot-product paths the M0 and the M55 run are checked on the host
+    too: 1500 cases per op."""
+    _need("gcc", "make")
+    exe = _build("host", tmp_path, "-DBNN_OPT_TEST_SEED=4 -DBNN_OPT_TEST_CASES=1500 "
+                                   "-DBNN_OPT_BENCH=0 -DBNN_OPT_BSLICE=0")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert _check(out.stdout) == 9000
+
+
 def test_host_reference_only_build(tmp_path):
     """-DBNN_KERNELS=BNN_KERNELS_REF builds warning-free and the dispatchers stay exact."""
     _need("gcc", "make")
@@ -104,10 +115,29 @@ def test_host_fused_edge_cases(tmp_path, small_stack):
     srcs = [edge / "edge_cases.c", edge / "port_stderr.c",
             rt / "kernels" / "ref" / "bnn_conv2d_pool_quantize_ref.c",
             rt / "kernels" / "opt" / "bnn_conv2d_pool_quantize_opt.c",
-            rt / "kernels" / "opt" / "bnn_bdot_opt.c", *sorted((rt / "src").glob("*.c"))]
+            rt / "kernels" / "opt" / "bnn_bdot_opt.c", rt / "kernels" / "opt" / "bnn_bslice_opt.c",
+            *sorted((rt / "src").glob("*.c"))]
     cmd = ["gcc", "-std=c99", "-O2", "-ffp-contract=off", f"-DBNN_FUSED_OPT_SMALL_STACK={small_stack}",
            f"-I{rt / 'include'}", f"-I{rt / 'src'}", "-o", str(exe), *map(str, srcs), "-lm"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60).stdout
     assert "0 case(s) differ" in out and "DIFFERENT" not in out, out
+
+
+def test_host_bslice_primitive(tmp_path):
+    """bnn_bslice_ge against a plain popcount compare on 20,000 random blocks (kw 1..18, 1..32
+    filters, bounds anywhere in int32, inputs random / sparse / dense / all 0 / all 1), with
+    the portable sum loop of the host build."""
+    _need("gcc")
+    rt = deploy.FIRMWARE_DIR / "runtime"
+    exe = tmp_path / "bslice"
+    srcs = [Path(__file__).resolve().parent / "bslice" / "bslice_check.c",
+            rt / "kernels" / "opt" / "bnn_bslice_opt.c", rt / "kernels" / "opt" / "bnn_bdot_opt.c"]
+    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+           f"-I{rt / 'include'}", f"-I{rt / 'src'}", f"-I{rt / 'kernels' / 'opt'}",
+           "-o", str(exe), *map(str, srcs)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "20000/20000 ok" in out.stdout, out.stdout
