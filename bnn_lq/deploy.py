@@ -47,7 +47,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bnn_lq.errors import DeployError
+from bnn_lq.errors import DeployError, FlashOverflowError
 
 __all__ = [
     "BOARDS", "Board", "BuildResult", "DeviceResult", "FIRMWARE_DIR", "build", "check_stack",
@@ -323,6 +323,7 @@ def _check_fit(board: Board, header: dict, biggest: Sequence[tuple[str, int]] = 
     ram_needed = (int(header["ARENA_BYTES"]) + int(header["OUTPUT_BYTES"]) + _APP_RAM_BYTES
                   + board.stack_bytes)
     problems = []
+    flash_only = flash_needed > board.flash_bytes and ram_needed <= board.ram_bytes
     if flash_needed > board.flash_bytes:
         problems.append(
             f"flash: needs at least {flash_needed:,} B (weights {int(header['WEIGHT_BYTES']):,} B"
@@ -337,7 +338,7 @@ def _check_fit(board: Board, header: dict, biggest: Sequence[tuple[str, int]] = 
         tensors = ""
         if biggest:
             tensors = "; biggest tensors: " + ", ".join(f"{n} {b:,} B" for n, b in biggest)
-        raise DeployError(
+        raise (FlashOverflowError if flash_only else DeployError)(
             f"model {header.get('NAME')!r} does not fit on {board.name}: "
             + "; ".join(problems) + tensors
             + ". Use a smaller model (fewer filters, binary layers bit-packed), fewer test "
@@ -618,8 +619,9 @@ def build(model: str | os.PathLike, *, board: str, out_dir: str | os.PathLike,
                     f"({b.name}: flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B).")
         elif "do not fit in RAM" in text:
             hint = f" .data + .bss + stack exceed {b.name}'s {b.ram_bytes:,} B of RAM."
-        raise DeployError(f"building {header['NAME']} for {b.name} failed (make exit {code})."
-                          f"{hint}\n{_tail(lines)}")
+        cls = FlashOverflowError if m and m.group(1) == "FLASH" else DeployError
+        raise cls(f"building {header['NAME']} for {b.name} failed (make exit {code})."
+                  f"{hint}\n{_tail(lines)}")
     executable = out / ("app.elf" if b.runner == "qemu-system" else "app")
     sizes = _parse_size(lines)
     result = BuildResult(out, b.name, executable, model_dir, *sizes,

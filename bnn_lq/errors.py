@@ -6,6 +6,7 @@ __all__ = [
     "ConversionError",
     "DataError",
     "DeployError",
+    "FlashOverflowError",
     "ModelFormatError",
     "UnsupportedOpError",
 ]
@@ -33,3 +34,8 @@ class UnsupportedOpError(BnnLqError):
 
 class DeployError(BnnLqError):
     """Building, running or flashing firmware failed."""
+
+
+class FlashOverflowError(DeployError):
+    """The firmware (weights + embedded test images + code) does not fit the board's flash,
+    while its RAM does: fewer embedded test images may fit."""

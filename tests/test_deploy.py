@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bnn_lq import cli, deploy
-from bnn_lq.errors import DeployError
+from bnn_lq.errors import DeployError, FlashOverflowError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "firmware_targets"))
 from firmware_targets_helpers import need, standin  # noqa: E402
@@ -86,6 +86,20 @@ def test_fit_check_names_needed_and_available(float_model, tmp_path):
     assert "does not fit on microbit" in msg and "arena 20,000 B" in msg
     assert "microbit has 16,384 B" in msg and "flash" not in msg.split("RAM")[0][-30:]
     assert not (tmp_path / "out" / "app.elf").exists()  # failed before building
+    assert not isinstance(info.value, FlashOverflowError)  # RAM: fewer images would not help
+
+
+def test_fit_check_flash_only_is_a_flash_overflow(float_model, tmp_path):
+    """Too big for flash but not for RAM: FlashOverflowError (the zoo cards retry with fewer
+    embedded test images on exactly this error)."""
+    model_dir = tmp_path / "heavy"
+    shutil.copytree(float_model[0], model_dir)
+    header = model_dir / "model.h"
+    text = header.read_text()
+    assert "BNN_MODEL_WEIGHT_BYTES" in text
+    header.write_text(re.sub(r"BNN_MODEL_WEIGHT_BYTES \d+u", "BNN_MODEL_WEIGHT_BYTES 300000u", text))
+    with pytest.raises(FlashOverflowError, match="flash: needs at least"):
+        deploy.build(model_dir, board="microbit", out_dir=tmp_path / "out", runtime=False)
 
 
 def test_unknown_board_and_bad_model(tmp_path):

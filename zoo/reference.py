@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bnn_lq.errors import FlashOverflowError
+
 __all__ = ["REFERENCES", "Reference", "card", "table", "train"]
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -228,7 +230,7 @@ def _device(ref: Reference, tflite: Path, deploy, board: str) -> dict:
                          testset=f"{ref.dataset}:{images}")
             break
         except Exception as exc:  # a model that does not fit its board says so on the card
-            if ("overflow" in str(exc) or "flash: needs" in str(exc)) and images > 8:
+            if isinstance(exc, FlashOverflowError) and images > 8:
                 images //= 2  # the embedded test images did not fit: fewer of them
                 print(f"[{ref.name}] {board}: flash overflow, retrying with {images} images",
                       flush=True)
