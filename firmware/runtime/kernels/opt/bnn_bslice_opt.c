@@ -35,6 +35,13 @@ BS_INLINE uint32_t bs_clz(uint32_t c)
     BS_SWAP((k) + 1, j, m);                                                                    \
     BS_SWAP((k) + 2, j, m);                                                                    \
     BS_SWAP((k) + 3, j, m)
+/* Swap of the j-bit blocks of two words held in registers. */
+#define BS_SWAPR(x, y, j, m)                                                                   \
+    do {                                                                                       \
+        const uint32_t t = ((x) ^ ((y) >> (j))) & (m);                                         \
+        (x) ^= t;                                                                              \
+        (y) ^= t << (j);                                                                       \
+    } while (0)
 static void transpose32(uint32_t *a)
 {
     int32_t i;
@@ -45,15 +52,30 @@ static void transpose32(uint32_t *a)
         BS_ROUND4(i, 8, 0x00FF00FFu);
         BS_ROUND4(i + 4, 8, 0x00FF00FFu);
     }
+    /* the rounds of 4, 2 and 1 bits stay within groups of eight words: in registers */
     for (i = 0; i < 32; i += 8) {
-        BS_ROUND4(i, 4, 0x0F0F0F0Fu);
-    }
-    for (i = 0; i < 32; i += 4) {
-        BS_SWAP(i, 2, 0x33333333u);
-        BS_SWAP(i + 1, 2, 0x33333333u);
-    }
-    for (i = 0; i < 32; i += 2) {
-        BS_SWAP(i, 1, 0x55555555u);
+        uint32_t r0 = a[i], r1 = a[i + 1], r2 = a[i + 2], r3 = a[i + 3];
+        uint32_t r4 = a[i + 4], r5 = a[i + 5], r6 = a[i + 6], r7 = a[i + 7];
+        BS_SWAPR(r0, r4, 4, 0x0F0F0F0Fu);
+        BS_SWAPR(r1, r5, 4, 0x0F0F0F0Fu);
+        BS_SWAPR(r2, r6, 4, 0x0F0F0F0Fu);
+        BS_SWAPR(r3, r7, 4, 0x0F0F0F0Fu);
+        BS_SWAPR(r0, r2, 2, 0x33333333u);
+        BS_SWAPR(r1, r3, 2, 0x33333333u);
+        BS_SWAPR(r4, r6, 2, 0x33333333u);
+        BS_SWAPR(r5, r7, 2, 0x33333333u);
+        BS_SWAPR(r0, r1, 1, 0x55555555u);
+        BS_SWAPR(r2, r3, 1, 0x55555555u);
+        BS_SWAPR(r4, r5, 1, 0x55555555u);
+        BS_SWAPR(r6, r7, 1, 0x55555555u);
+        a[i] = r0;
+        a[i + 1] = r1;
+        a[i + 2] = r2;
+        a[i + 3] = r3;
+        a[i + 4] = r4;
+        a[i + 5] = r5;
+        a[i + 6] = r6;
+        a[i + 7] = r7;
     }
 }
 
