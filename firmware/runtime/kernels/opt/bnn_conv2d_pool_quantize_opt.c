@@ -636,6 +636,49 @@ static void pool4_k9(const float *x, const float *wt, int32_t nc, float *best)
           "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24",
           "s25", "s26", "s27", "s28", "cc", "memory");
 }
+
+/*
+ * The bits instead of the maxima, for the monotone chains of the float source (bit b = the
+ * largest of the four accumulators is below thr[b] = every one of them is, all finite): a
+ * channel stops at the first position at or above its threshold (bit 0), so a window
+ * whose bit is 0 costs its first such position only; 12 instructions per position computed.
+ */
+static uint32_t pool4_bits(const float *x, const float *wt, const float *thr, int32_t nc)
+{
+    uint32_t bits = 0u, bit = 1u;
+    __asm__ volatile(
+        "vldmia %[x], {s0-s15}\n\t"
+        "1:\n\t"
+        "vldmia %[w]!, {s16-s24}\n\t"
+        "vldmia %[t]!, {s29}\n\t"
+        POS("s25", 0, 1, 2, 4, 5, 6, 8, 9, 10)
+        "vcmp.f32 s25, s29\n\t"
+        "vmrs APSR_nzcv, fpscr\n\t"
+        "bge 2f\n\t"
+        POS("s25", 1, 2, 3, 5, 6, 7, 9, 10, 11)
+        "vcmp.f32 s25, s29\n\t"
+        "vmrs APSR_nzcv, fpscr\n\t"
+        "bge 2f\n\t"
+        POS("s25", 4, 5, 6, 8, 9, 10, 12, 13, 14)
+        "vcmp.f32 s25, s29\n\t"
+        "vmrs APSR_nzcv, fpscr\n\t"
+        "bge 2f\n\t"
+        POS("s25", 5, 6, 7, 9, 10, 11, 13, 14, 15)
+        "vcmp.f32 s25, s29\n\t"
+        "vmrs APSR_nzcv, fpscr\n\t"
+        "bge 2f\n\t"
+        "orr %[bits], %[bits], %[bit]\n"
+        "2:\n\t"
+        "lsl %[bit], %[bit], #1\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [w] "+r"(wt), [t] "+r"(thr), [n] "+r"(nc), [bits] "+r"(bits), [bit] "+r"(bit)
+        : [x] "r"(x), "m"(*(const float(*)[16])x)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12",
+          "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24",
+          "s25", "s29", "cc", "memory");
+    return bits;
+}
 #undef POS
 #undef MAX
 #else
@@ -679,32 +722,45 @@ static uint32_t quantize_bits(const ctx_t *cx, const float *v)
 
 /* m[b] = the largest direction-adjusted accumulator dir * a of channel c0 + b over the window
  * positions [fy0, fy1) x [fx0, fx1) (not empty) from map pixel (y0, x0); float sources. */
+/* The first layer's common case (see pool4_k9): 1 and the 4x4 input patch under the window
+ * in x when it applies, else 0. */
+static int pool4_patch(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32_t fy0,
+                       int32_t fy1, int32_t fx0, int32_t fx1, float *x)
+{
+    const bnn_window_t *w = &cx->p->conv_f32->win;
+    const float *in = (const float *)cx->in;
+    int32_t r, q, iy0, ix0;
+    if (!(cx->sg != NULL && cx->k == 9 && cx->p->conv_f32->in_c == 1 && w->kernel_h == 3
+          && w->stride_h == 1 && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1
+          && fy1 - fy0 == 2 && fx1 - fx0 == 2)) {
+        return 0;
+    }
+    iy0 = y0 + fy0 - w->pad_top;
+    ix0 = x0 + fx0 - w->pad_left;
+    for (r = 0; r < 4; ++r) {
+        const int32_t iy = iy0 + r;
+        for (q = 0; q < 4; ++q) {
+            const int32_t ix = ix0 + q;
+            x[4 * r + q] = iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w
+                               ? in[((size_t)n * (size_t)w->in_h + (size_t)iy)
+                                        * (size_t)w->in_w + (size_t)ix]
+                               : 0.0f;
+        }
+    }
+    return 1;
+}
+
 BNN_FUSED_NOINLINE static void float_best(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0,
                                           int32_t fy0, int32_t fy1, int32_t fx0, int32_t fx1,
                                           float *m)
 {
-    const bnn_window_t *w = &cx->p->conv_f32->win;
     int32_t fy, fx, b;
-    if (cx->sg != NULL && cx->k == 9 && cx->p->conv_f32->in_c == 1 && w->kernel_h == 3 && w->stride_h == 1
-        && w->stride_w == 1 && w->dilation_h == 1 && w->dilation_w == 1 && fy1 - fy0 == 2
-        && fx1 - fx0 == 2) {
-        /* The 4x4 input patch under the four positions. */
-        const float *in = (const float *)cx->in;
-        const int32_t iy0 = y0 + fy0 - w->pad_top, ix0 = x0 + fx0 - w->pad_left;
-        float x[16];
-        int32_t r, q;
-        for (r = 0; r < 4; ++r) {
-            const int32_t iy = iy0 + r;
-            for (q = 0; q < 4; ++q) {
-                const int32_t ix = ix0 + q;
-                x[4 * r + q] = iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w
-                                   ? in[((size_t)n * (size_t)w->in_h + (size_t)iy)
-                                            * (size_t)w->in_w + (size_t)ix]
-                                   : 0.0f;
-            }
+    {
+        float x[16]; /* the 4x4 input patch under the four positions */
+        if (pool4_patch(cx, n, y0, x0, fy0, fy1, fx0, fx1, x)) {
+            pool4_k9(x, cx->sg, cx->nc, m);
+            return;
         }
-        pool4_k9(x, cx->sg, cx->nc, m);
-        return;
     }
     for (fy = fy0; fy < fy1; ++fy) {
         for (fx = fx0; fx < fx1; ++fx) {
@@ -963,6 +1019,14 @@ BNN_FUSED_NOINLINE static uint32_t mono_bits(const ctx_t *cx, int32_t n, int32_t
     }
     if (p->src != BNN_FUSED_BCONV) {
         uint32_t bits = 0u;
+#if BNN_FUSED_POOL4_VFP
+        {
+            float x[16];
+            if (cx->thr != NULL && pool4_patch(cx, n, y0, x0, fy0, fy1, fx0, fx1, x)) {
+                return pool4_bits(x, cx->sg, cx->thr, cx->nc);
+            }
+        }
+#endif
         float_best(cx, n, y0, x0, fy0, fy1, fx0, fx1, v);
         for (b = 0; b < cx->nc; ++b) {
             bits |= (v[b] < cx->thr[b] ? 1u : 0u) << b;
