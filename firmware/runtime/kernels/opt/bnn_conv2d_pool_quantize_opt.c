@@ -131,6 +131,30 @@ static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, u
     const int32_t ix0 = ox * w->stride_w - w->pad_left;
     int32_t fy, fx, j, t = 0, n_out = 0, count = 0;
     uint32_t *dst = patch;
+    if (iy0 >= 0 && iy0 + (w->kernel_h - 1) * w->dilation_h < w->in_h && ix0 >= 0
+        && ix0 + (w->kernel_w - 1) * w->dilation_w < w->in_w) {
+        /* every tap inside: no coordinate tests */
+        const size_t tap = (size_t)w->dilation_w, row = (size_t)w->dilation_h * (size_t)w->in_w;
+        size_t pix0 = ((size_t)n * (size_t)w->in_h + (size_t)iy0) * (size_t)w->in_w
+                      + (size_t)ix0;
+        for (fy = 0; fy < w->kernel_h; ++fy, pix0 += row) {
+            size_t pix = pix0;
+            for (fx = 0; fx < w->kernel_w; ++fx, ++t, pix += tap, dst += cx->words_g) {
+                const uint32_t *src = in + pix * (size_t)cx->words_in;
+                for (j = 0; j < cx->words_g; ++j) {
+                    dst[j] = src[j];
+                }
+                if (pop != NULL) {
+                    count += pop[pix];
+                }
+                outside[t] = 0;
+            }
+        }
+        if (n1 != NULL) {
+            *n1 = count;
+        }
+        return 0;
+    }
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int32_t iy = iy0 + fy * w->dilation_h;
         const int row_in = iy >= 0 && iy < w->in_h;
@@ -737,6 +761,17 @@ static int pool4_patch(const ctx_t *cx, int32_t n, int32_t y0, int32_t x0, int32
     }
     iy0 = y0 + fy0 - w->pad_top;
     ix0 = x0 + fx0 - w->pad_left;
+    if (iy0 >= 0 && iy0 + 3 < w->in_h && ix0 >= 0 && ix0 + 3 < w->in_w) {
+        const float *row = in + ((size_t)n * (size_t)w->in_h + (size_t)iy0) * (size_t)w->in_w
+                           + (size_t)ix0;
+        for (r = 0; r < 4; ++r, row += w->in_w, x += 4) { /* inside: four rows of four */
+            x[0] = row[0];
+            x[1] = row[1];
+            x[2] = row[2];
+            x[3] = row[3];
+        }
+        return 1;
+    }
     for (r = 0; r < 4; ++r) {
         const int32_t iy = iy0 + r;
         for (q = 0; q < 4; ++q) {
