@@ -105,16 +105,18 @@ void bnn_bslice_setup(bnn_bslice_t *bs, const uint32_t *filter, int32_t kw, int3
     const int32_t bits = 32 * kw;
     int32_t pop[32], vals[32];
     int32_t w, l, r, planes = 1;
-    uint32_t a[32];
-    /* Lane words: lanes[32 w + k] bit l = bit 31 - k of word w of filter l. */
+    /* Lane words: lanes[32 w + k] bit l = bit 31 - k of word w of filter l (transposed in
+     * place: word w of filter l goes to lanes[32 w + 31 - l] first). */
     for (w = 0; w < kw; ++w) {
-        for (l = 0; l < 32; ++l) {
-            a[31 - l] = l < nc ? filter[(size_t)l * (size_t)kw + (size_t)w] : 0u;
+        uint32_t *const a = bs->lanes + 32 * w;
+        const uint32_t *f = filter + w;
+        for (l = 0; l < nc; ++l, f += kw) {
+            a[31 - l] = *f;
+        }
+        for (; l < 32; ++l) {
+            a[31 - l] = 0u;
         }
         transpose32(a);
-        for (l = 0; l < 32; ++l) {
-            bs->lanes[32 * w + l] = a[l];
-        }
     }
     for (l = 0; l < 32; ++l) {
         bs->lanes[32 * kw + l] = 0u; /* the padding word of bnn_bslice_ge */
