@@ -144,9 +144,9 @@ BOARDS: dict[str, Board] = {b.name: b for b in [
           "nRF51822: 256 KB flash at 0x0, 16 KB RAM at 0x20000000; stack 2 KB at the top",
           "nrf51822", "built into pyocd; the micro:bit's DAPLink interface is the probe"),
     Board("stm32vldiscovery", "cortex-m3", "qemu-system", "stm32vldiscovery", 128 * _KB,
-          8 * _KB, 1536, 125 / 3,
+          8 * _KB, 2048, 125 / 3,
           _CALIB.format(ticks=1_440_000) + " -> 41.667 (SysTick at 24 MHz)",
-          "STM32F100RB: 128 KB flash at 0x08000000, 8 KB SRAM at 0x20000000; stack 1.5 KB",
+          "STM32F100RB: 128 KB flash at 0x08000000, 8 KB SRAM at 0x20000000; stack 2 KB",
           "stm32f100rb",
           "needs its CMSIS pack (`pyocd pack install stm32f100rb`, network); the board's "
           "on-board ST-LINK/V1 is not supported by pyocd: use an external ST-LINK/V2 or "

@@ -135,7 +135,7 @@ def test_parse_result():
 
 def test_check_stack_flags_a_used_up_reserve():
     """A painted stack used up to its limit means the run wrote below it (seen with the
-    bit-sliced kernels on the 1.5 KB stm32vldiscovery stack before they were turned off
+    bit-sliced kernels on the stm32vldiscovery stack before they were turned off
     there): an error, not a result."""
     line = ('BNN RESULT {"model":"m","board":"stm32vldiscovery","images":1,"correct":1,'
             '"agree":1,"oracle_correct":1,"accuracy":1.0,"agreement":1.0,"per_inference":9,'
@@ -143,7 +143,7 @@ def test_check_stack_flags_a_used_up_reserve():
             '"arena_bytes":1,"weight_bytes":1}\n')
     board = deploy.BOARDS["stm32vldiscovery"]
     deploy.check_stack(deploy.parse_result(line % (board.stack_bytes - 4)), board)
-    with pytest.raises(DeployError, match="stack overflow: the run used all 1,536 B"):
+    with pytest.raises(DeployError, match="stack overflow: the run used all 2,048 B"):
         deploy.check_stack(deploy.parse_result(line % board.stack_bytes), board)
 
 

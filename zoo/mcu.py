@@ -114,7 +114,7 @@ def mcu_tiny(input_shape=(28, 28, 1), num_classes: int = 10, **options) -> tf.ke
     ``conv1`` 16 filters 3x3 stride 2 (real) -> binary 64 -> pool -> binary 128 -> pool ->
     binary dense 128 -> 10. Options: those of :func:`mcu_net`. Figures at 28x28x1 are in
     ``zoo/cards/README.md`` (``bnn_lq.convert.plan`` of the LCE model); the board's
-    linker script leaves 6.5 KB besides the 1.5 KB stack.
+    linker script leaves 6 KB besides the 2 KB stack.
     """
     cfg = dict(stem_filters=16, stem_strides=2, stages=((64, 1), (128, 1)), dense_units=(128,))
     return mcu_net(input_shape, num_classes, **{"name": "mcu_tiny", **cfg, **options})
