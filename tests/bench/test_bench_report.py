@@ -36,3 +36,30 @@ def test_report_ratios_stack_and_ops(tmp_path):
     assert "does not fit" in table
     assert json.loads(files["json"].read_text())["runs"]["netduinoplus2"]["int8"]["stack_bytes"] == 3_356
     assert files["plot"].stat().st_size > 0
+
+
+def test_resolve_weights(tmp_path):
+    """--weights: the committed trained model by default, untrained on request, a run
+    directory or file as given, and a clear error for a path without a model."""
+    import pytest
+
+    from bnn_lq.errors import BnnLqError
+
+    committed = bench.resolve_weights("bnn_cnn_small", "pretrained")
+    assert committed is not None and committed.name == "model.keras" and committed.is_file()
+    assert bench.resolve_weights("no_such_model", "pretrained") is None
+    assert bench.resolve_weights("bnn_cnn_small", "none") is None
+    assert bench.resolve_weights("bnn_cnn_small", None) is None
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"x")
+    assert bench.resolve_weights("m", run) == run / "model.keras"
+    with pytest.raises(BnnLqError, match="no model.keras at"):
+        bench.resolve_weights("m", tmp_path / "missing")
+
+
+def test_report_names_the_weights(tmp_path):
+    result = bench.McuBench(model="m", boards=[], runs={}, layers={}, tflite_bytes={},
+                            weights="bnn_lq/pretrained/m_fashion_mnist/model.keras")
+    table = bench.write_report(result, tmp_path)["table"].read_text()
+    assert "Weights: bnn_lq/pretrained/m_fashion_mnist/model.keras." in table
