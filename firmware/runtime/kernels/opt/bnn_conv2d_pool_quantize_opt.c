@@ -129,40 +129,19 @@ static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, u
     const uint32_t *in = (const uint32_t *)cx->in;
     const int32_t iy0 = oy * w->stride_h - w->pad_top;
     const int32_t ix0 = ox * w->stride_w - w->pad_left;
+    /* every tap inside (the common case): no coordinate test per tap */
+    const int all_in = iy0 >= 0 && iy0 + (w->kernel_h - 1) * w->dilation_h < w->in_h
+                       && ix0 >= 0 && ix0 + (w->kernel_w - 1) * w->dilation_w < w->in_w;
     int32_t fy, fx, j, t = 0, n_out = 0, count = 0;
     uint32_t *dst = patch;
-    if (iy0 >= 0 && iy0 + (w->kernel_h - 1) * w->dilation_h < w->in_h && ix0 >= 0
-        && ix0 + (w->kernel_w - 1) * w->dilation_w < w->in_w) {
-        /* every tap inside: no coordinate tests */
-        const size_t tap = (size_t)w->dilation_w, row = (size_t)w->dilation_h * (size_t)w->in_w;
-        size_t pix0 = ((size_t)n * (size_t)w->in_h + (size_t)iy0) * (size_t)w->in_w
-                      + (size_t)ix0;
-        for (fy = 0; fy < w->kernel_h; ++fy, pix0 += row) {
-            size_t pix = pix0;
-            for (fx = 0; fx < w->kernel_w; ++fx, ++t, pix += tap, dst += cx->words_g) {
-                const uint32_t *src = in + pix * (size_t)cx->words_in;
-                for (j = 0; j < cx->words_g; ++j) {
-                    dst[j] = src[j];
-                }
-                if (pop != NULL) {
-                    count += pop[pix];
-                }
-                outside[t] = 0;
-            }
-        }
-        if (n1 != NULL) {
-            *n1 = count;
-        }
-        return 0;
-    }
     for (fy = 0; fy < w->kernel_h; ++fy) {
         const int32_t iy = iy0 + fy * w->dilation_h;
-        const int row_in = iy >= 0 && iy < w->in_h;
+        const int row_in = all_in || (iy >= 0 && iy < w->in_h);
+        const size_t row = ((size_t)n * (size_t)w->in_h + (size_t)iy) * (size_t)w->in_w;
         for (fx = 0; fx < w->kernel_w; ++fx, ++t, dst += cx->words_g) {
             const int32_t ix = ix0 + fx * w->dilation_w;
-            if (row_in && ix >= 0 && ix < w->in_w) {
-                const size_t pix = ((size_t)n * (size_t)w->in_h + (size_t)iy) * (size_t)w->in_w
-                                   + (size_t)ix;
+            if (all_in || (row_in && ix >= 0 && ix < w->in_w)) {
+                const size_t pix = row + (size_t)ix;
                 const uint32_t *src = in + pix * (size_t)cx->words_in;
                 for (j = 0; j < cx->words_g; ++j) {
                     dst[j] = src[j];
