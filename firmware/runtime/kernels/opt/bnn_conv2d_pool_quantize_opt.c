@@ -121,6 +121,19 @@ BNN_OPT_INLINE uint32_t sign_bit(float x)
  * outside[], which taps are outside; returns their number under zero padding (0 with one
  * padding, where the 0 words ARE the padding). With pop (per-pixel counts of the input),
  * *n1 = the patch's count. */
+/* Copies the words_g words of input pixel pix into dst; returns its count from pop (0 when
+ * pop is NULL). */
+BNN_OPT_INLINE int32_t copy_pixel(const ctx_t *cx, const uint32_t *in, size_t pix,
+                                  const uint16_t *pop, uint32_t *dst)
+{
+    const uint32_t *src = in + pix * (size_t)cx->words_in;
+    int32_t j;
+    for (j = 0; j < cx->words_g; ++j) {
+        dst[j] = src[j];
+    }
+    return pop != NULL ? pop[pix] : 0;
+}
+
 static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, uint32_t *patch,
                            uint8_t *outside, const uint16_t *pop, int32_t *n1)
 {
@@ -129,33 +142,41 @@ static int32_t bconv_patch(const ctx_t *cx, int32_t n, int32_t oy, int32_t ox, u
     const uint32_t *in = (const uint32_t *)cx->in;
     const int32_t iy0 = oy * w->stride_h - w->pad_top;
     const int32_t ix0 = ox * w->stride_w - w->pad_left;
-    /* every tap inside (the common case): no coordinate test per tap */
-    const int all_in = iy0 >= 0 && iy0 + (w->kernel_h - 1) * w->dilation_h < w->in_h
-                       && ix0 >= 0 && ix0 + (w->kernel_w - 1) * w->dilation_w < w->in_w;
     int32_t fy, fx, j, t = 0, n_out = 0, count = 0;
     uint32_t *dst = patch;
-    for (fy = 0; fy < w->kernel_h; ++fy) {
-        const int32_t iy = iy0 + fy * w->dilation_h;
-        const int row_in = all_in || (iy >= 0 && iy < w->in_h);
-        const size_t row = ((size_t)n * (size_t)w->in_h + (size_t)iy) * (size_t)w->in_w;
-        for (fx = 0; fx < w->kernel_w; ++fx, ++t, dst += cx->words_g) {
-            const int32_t ix = ix0 + fx * w->dilation_w;
-            if (all_in || (row_in && ix >= 0 && ix < w->in_w)) {
-                const size_t pix = row + (size_t)ix;
-                const uint32_t *src = in + pix * (size_t)cx->words_in;
-                for (j = 0; j < cx->words_g; ++j) {
-                    dst[j] = src[j];
-                }
-                if (pop != NULL) {
-                    count += pop[pix];
-                }
+    if (iy0 >= 0 && iy0 + (w->kernel_h - 1) * w->dilation_h < w->in_h && ix0 >= 0
+        && ix0 + (w->kernel_w - 1) * w->dilation_w < w->in_w) {
+        /* every tap inside (the common case): no coordinate tests (measured: folding this
+         * into the loop below costs 0.6% of the M4 inference) */
+        const size_t tap = (size_t)w->dilation_w, row = (size_t)w->dilation_h * (size_t)w->in_w;
+        size_t pix0 = ((size_t)n * (size_t)w->in_h + (size_t)iy0) * (size_t)w->in_w
+                      + (size_t)ix0;
+        for (fy = 0; fy < w->kernel_h; ++fy, pix0 += row) {
+            size_t pix = pix0;
+            for (fx = 0; fx < w->kernel_w; ++fx, ++t, pix += tap, dst += cx->words_g) {
+                count += copy_pixel(cx, in, pix, pop, dst);
                 outside[t] = 0;
-            } else {
-                for (j = 0; j < cx->words_g; ++j) {
-                    dst[j] = 0u;
+            }
+        }
+    } else {
+        for (fy = 0; fy < w->kernel_h; ++fy) {
+            const int32_t iy = iy0 + fy * w->dilation_h;
+            const int row_in = iy >= 0 && iy < w->in_h;
+            for (fx = 0; fx < w->kernel_w; ++fx, ++t, dst += cx->words_g) {
+                const int32_t ix = ix0 + fx * w->dilation_w;
+                if (row_in && ix >= 0 && ix < w->in_w) {
+                    count += copy_pixel(cx, in,
+                                        ((size_t)n * (size_t)w->in_h + (size_t)iy)
+                                                * (size_t)w->in_w + (size_t)ix,
+                                        pop, dst);
+                    outside[t] = 0;
+                } else {
+                    for (j = 0; j < cx->words_g; ++j) {
+                        dst[j] = 0u;
+                    }
+                    outside[t] = 1;
+                    ++n_out;
                 }
-                outside[t] = 1;
-                ++n_out;
             }
         }
     }
