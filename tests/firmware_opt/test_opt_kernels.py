@@ -141,3 +141,28 @@ def test_host_bslice_primitive(tmp_path):
     assert done.returncode == 0, done.stderr
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "20000/20000 ok" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("board", ["host",
+                                   pytest.param("netduinoplus2", marks=pytest.mark.target)])
+def test_dot_products_against_popcount(tmp_path, board):
+    """The binary dot products alone (tests/firmware_opt/dot): every row length 0..200 and
+    1..64 filters against a plain popcount, including the kw 36 assembly kernel's rare carry
+    path; on the host (portable C) and on the M4 (Thumb-2 assembly) under QEMU."""
+    if board == "host":
+        _need("gcc", "make")
+    else:
+        _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    app = Path(__file__).resolve().parent / "dot"
+    cmd = ["make", "-s", "-j2", "-C", str(deploy.FIRMWARE_DIR), f"TARGET={board}",
+           f"APP_DIR={app}", f"BUILD_DIR={tmp_path}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if board == "host":
+        run = [str(tmp_path / "app")]
+    else:
+        run = deploy.qemu_command(deploy.BOARDS[board], tmp_path / "app.elf")
+    out = subprocess.run(run, capture_output=True, text=True, timeout=120,
+                         stdin=subprocess.DEVNULL).stdout
+    m = re.search(r"HS CHECK (\d+)/(\d+) (PASS|FAIL)", out)
+    assert m and m.group(3) == "PASS" and m.group(1) == m.group(2), out[-2000:]
